@@ -1,0 +1,192 @@
+//! The bundle envelope (spec § "Bundle"): a signed header that commits to an HPKE ciphertext.
+
+use hpke::{
+    aead::ChaCha20Poly1305, kdf::HkdfSha256, kem::X25519HkdfSha256, Deserializable, OpModeR,
+    OpModeS, Serializable,
+};
+use rand_core_09::TryRngCore;
+use serde::{Deserialize, Serialize};
+
+use crate::frame::{self, RawFrame};
+use crate::{
+    BundleId, DeviceId, DeviceKey, DevicePublicKey, Error, KeyId, Payload, RegistryKeys,
+    RegistryPublicKeys, Sha256,
+};
+
+/// The eight bytes every bundle starts with.
+pub const MAGIC: &[u8; 8] = b"GDBUNDL1";
+/// HPKE `info` (spec § "Sealing").
+const HPKE_INFO: &[u8] = b"ghidanh/bundle/v1";
+/// Largest ciphertext accepted (spec: MUST reject larger).
+pub const MAX_CIPHERTEXT: u64 = 64 * 1024 * 1024;
+const VERSION: u64 = 1;
+
+type Enc = <X25519HkdfSha256 as hpke::Kem>::EncappedKey;
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HeaderWire {
+    v: u64,
+    #[serde(with = "serde_bytes")]
+    bundle_id: [u8; 16],
+    #[serde(with = "serde_bytes")]
+    device_id: [u8; 16],
+    #[serde(with = "serde_bytes")]
+    device_key: [u8; 32],
+    created_at: u64,
+    recipient: String,
+    #[serde(with = "serde_bytes")]
+    enc: [u8; 32],
+    ct_len: u64,
+    #[serde(with = "serde_bytes")]
+    ct_sha256: [u8; 32],
+}
+
+/// The signed, readable part of a bundle. Anyone on the path can read and check it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Header {
+    /// The bundle's id.
+    pub bundle_id: BundleId,
+    /// The device that made it.
+    pub device_id: DeviceId,
+    /// The device's public key; the registry checks it is the one registered for `device_id`.
+    pub device_key: DevicePublicKey,
+    /// When it was sealed (Unix seconds, device clock).
+    pub created_at: u64,
+    /// The registry key it is sealed to.
+    pub recipient: KeyId,
+    /// Length of the ciphertext that follows.
+    pub ciphertext_len: u64,
+    /// SHA-256 of the ciphertext that follows.
+    pub ciphertext_sha256: Sha256,
+    enc: [u8; 32],
+}
+
+/// Additional authenticated data for HPKE: binds the ciphertext to its bundle and device ids.
+fn aad(bundle_id: BundleId, device_id: DeviceId) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    out[..16].copy_from_slice(&bundle_id.to_bytes());
+    out[16..].copy_from_slice(&device_id.to_bytes());
+    out
+}
+
+/// Seals `payload` to the registry and signs it with the device key: the bytes to send.
+pub fn seal(
+    payload: &Payload,
+    device: &DeviceKey,
+    registry: &RegistryPublicKeys,
+    created_at: u64,
+) -> Result<Vec<u8>, Error> {
+    let plaintext = payload.to_cbor();
+    let (enc, ciphertext) =
+        hpke::single_shot_seal::<ChaCha20Poly1305, HkdfSha256, X25519HkdfSha256, _>(
+            &OpModeS::Base,
+            registry.seal(),
+            HPKE_INFO,
+            &plaintext,
+            &aad(payload.bundle_id, payload.device_id),
+            &mut rand_core_09::OsRng.unwrap_err(),
+        )
+        .map_err(|_| Error::SealFailed)?;
+    let header = HeaderWire {
+        v: VERSION,
+        bundle_id: payload.bundle_id.to_bytes(),
+        device_id: payload.device_id.to_bytes(),
+        device_key: device.public().to_bytes(),
+        created_at,
+        recipient: registry.key_id().as_str().to_owned(),
+        enc: enc.to_bytes().into(),
+        ct_len: ciphertext.len() as u64,
+        ct_sha256: Sha256::of(&ciphertext).0,
+    };
+    let mut out = frame::write(MAGIC, &header, device.signing());
+    out.extend_from_slice(&ciphertext);
+    Ok(out)
+}
+
+/// A bundle read from bytes: header decoded, nothing verified yet.
+pub struct Envelope<'a> {
+    header: Header,
+    frame: RawFrame<'a>,
+}
+
+impl<'a> Envelope<'a> {
+    /// Splits and decodes the header. Checks structure only: call [`Envelope::verify`] next.
+    pub fn parse(bytes: &'a [u8]) -> Result<Envelope<'a>, Error> {
+        let frame = frame::split(bytes, MAGIC, "bundle")?;
+        let wire: HeaderWire = frame.decode("bundle header")?;
+        if wire.v != VERSION {
+            return Err(Error::UnsupportedVersion(wire.v));
+        }
+        if wire.ct_len > MAX_CIPHERTEXT {
+            return Err(Error::Field {
+                field: "ct_len",
+                rule: "over the 64 MiB limit",
+            });
+        }
+        let header = Header {
+            bundle_id: BundleId::from_bytes(wire.bundle_id),
+            device_id: DeviceId::from_bytes(wire.device_id),
+            device_key: DevicePublicKey::from_bytes(&wire.device_key)?,
+            created_at: wire.created_at,
+            recipient: KeyId::from_wire(wire.recipient),
+            ciphertext_len: wire.ct_len,
+            ciphertext_sha256: Sha256(wire.ct_sha256),
+            enc: wire.enc,
+        };
+        Ok(Envelope { header, frame })
+    }
+
+    /// The header (unverified until [`Envelope::verify`] returns `Ok`).
+    pub fn header(&self) -> &Header {
+        &self.header
+    }
+
+    /// The ciphertext bytes that follow the signature.
+    pub fn ciphertext(&self) -> &'a [u8] {
+        self.frame.trailer
+    }
+
+    /// Checks the device signature over the header, then that the ciphertext is the one
+    /// the header commits to (length, then SHA-256).
+    pub fn verify(&self) -> Result<(), Error> {
+        self.frame.verify(&self.header.device_key.0)?;
+        if self.ciphertext().len() as u64 != self.header.ciphertext_len {
+            return Err(Error::CiphertextMismatch("length"));
+        }
+        if Sha256::of(self.ciphertext()) != self.header.ciphertext_sha256 {
+            return Err(Error::CiphertextMismatch("SHA-256"));
+        }
+        Ok(())
+    }
+
+    /// Verifies, then opens the payload with the registry's key.
+    pub fn open(&self, keys: &RegistryKeys) -> Result<Payload, Error> {
+        self.verify()?;
+        if &self.header.recipient != keys.public().key_id() {
+            return Err(Error::WrongRecipient {
+                found: self.header.recipient.to_string(),
+                expected: keys.public().key_id().to_string(),
+            });
+        }
+        let enc = Enc::from_bytes(&self.header.enc).map_err(|_| Error::OpenFailed)?;
+        let plaintext = hpke::single_shot_open::<ChaCha20Poly1305, HkdfSha256, X25519HkdfSha256>(
+            &OpModeR::Base,
+            keys.seal_secret(),
+            &enc,
+            HPKE_INFO,
+            self.ciphertext(),
+            &aad(self.header.bundle_id, self.header.device_id),
+        )
+        .map_err(|_| Error::OpenFailed)?;
+        let payload = Payload::from_cbor(&plaintext)?;
+        if payload.bundle_id != self.header.bundle_id || payload.device_id != self.header.device_id
+        {
+            return Err(Error::Field {
+                field: "payload",
+                rule: "bundle_id or device_id differs from the header",
+            });
+        }
+        Ok(payload)
+    }
+}

@@ -1,0 +1,64 @@
+/// Why bytes from outside were refused, or a cryptographic step failed.
+///
+/// Messages never contain the bytes themselves: they may hold personal data.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum Error {
+    /// Fewer bytes than the layout needs.
+    #[error("truncated: {0}")]
+    Truncated(&'static str),
+    /// The first eight bytes are not the expected magic.
+    #[error("not a {0}: wrong magic bytes")]
+    BadMagic(&'static str),
+    /// The body length field is over the limit.
+    #[error("{what} body of {len} bytes is over the {max}-byte limit")]
+    BodyTooLong {
+        /// Which structure.
+        what: &'static str,
+        /// Length read.
+        len: usize,
+        /// Limit.
+        max: usize,
+    },
+    /// Bytes after the end of a structure that has no trailer.
+    #[error("{0} bytes after the end of the structure")]
+    TrailingBytes(usize),
+    /// The CBOR body did not decode into the expected structure.
+    #[error("malformed CBOR in {what}: {detail}")]
+    Cbor {
+        /// Which structure.
+        what: &'static str,
+        /// The decoder's complaint (about structure, never about values).
+        detail: String,
+    },
+    /// A field has the wrong size or value.
+    #[error("field {field}: {rule}")]
+    Field {
+        /// Field name as in the spec.
+        field: &'static str,
+        /// Rule broken.
+        rule: &'static str,
+    },
+    /// A version this implementation does not know.
+    #[error("unsupported version {0}")]
+    UnsupportedVersion(u64),
+    /// The Ed25519 signature does not verify.
+    #[error("signature does not verify")]
+    BadSignature,
+    /// The ciphertext's length or hash differs from what the signed header says.
+    #[error("ciphertext does not match the signed header ({0})")]
+    CiphertextMismatch(&'static str),
+    /// The bundle is sealed to another registry key.
+    #[error("sealed to key {found}, not to {expected}")]
+    WrongRecipient {
+        /// Key id in the header.
+        found: String,
+        /// Our key id.
+        expected: String,
+    },
+    /// HPKE open failed (wrong key or altered ciphertext).
+    #[error("cannot open the sealed payload")]
+    OpenFailed,
+    /// HPKE seal failed.
+    #[error("cannot seal the payload")]
+    SealFailed,
+}

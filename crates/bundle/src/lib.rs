@@ -1,0 +1,26 @@
+//! Keys, the signed and sealed bundle format, receipts and provisioning files.
+//!
+//! Pure: this crate does no I/O and reads no clock (callers pass times in).
+//! The byte layouts are specified in `schema/bundle.md`; each MUST there has its
+//! check here, next to a reference to the section.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod envelope;
+mod error;
+mod frame;
+mod ids;
+mod keys;
+mod payload;
+mod provisioning;
+mod receipt;
+mod registration;
+
+pub use envelope::{seal, Envelope, Header};
+pub use error::Error;
+pub use ids::{BundleId, DeviceId, EnrollmentId, OperatorId, ReceiptId, Sha256};
+pub use keys::{DeviceKey, DevicePublicKey, KeyId, RegistryKeys, RegistryPublicKeys};
+pub use payload::{OperatorRef, Payload};
+pub use provisioning::Provisioning;
+pub use receipt::{Receipt, RejectReason, Verdict};
+pub use registration::DeviceRegistration;
