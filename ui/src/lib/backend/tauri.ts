@@ -1,0 +1,57 @@
+import { invoke } from '@tauri-apps/api/core';
+import { toAppError, type Backend } from './backend';
+import type {
+  AppStatus,
+  EnrollmentInput,
+  EnrollmentSummary,
+  FieldError,
+  Lang,
+  SaveResult,
+} from './types';
+
+/** True inside the Tauri webview. */
+export function isTauri(): boolean {
+  return typeof window !== 'undefined' && '__TAURI_INTERNALS__' in window;
+}
+
+async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
+  try {
+    return await invoke<T>(cmd, args);
+  } catch (e) {
+    throw toAppError(e);
+  }
+}
+
+/** The real backend: Tauri commands implemented in src-tauri. */
+export class TauriBackend implements Backend {
+  appStatus(): Promise<AppStatus> {
+    return call('app_status');
+  }
+  setLanguage(lang: Lang): Promise<AppStatus> {
+    return call('set_language', { lang });
+  }
+  createOperator(name: string, passphrase: string, passphraseConfirm: string): Promise<AppStatus> {
+    return call('create_operator', { name, passphrase, passphraseConfirm });
+  }
+  unlock(passphrase: string): Promise<AppStatus> {
+    return call('unlock', { passphrase });
+  }
+  lock(): Promise<AppStatus> {
+    return call('lock');
+  }
+  validateEnrollment(input: EnrollmentInput): Promise<FieldError[]> {
+    return call('validate_enrollment', { input });
+  }
+  saveDraft(id: string | null, input: EnrollmentInput): Promise<SaveResult> {
+    return call('save_draft', { id, input });
+  }
+  getDraft(id: string): Promise<EnrollmentInput> {
+    return call('get_draft', { id });
+  }
+  finalise(id: string): Promise<EnrollmentSummary> {
+    return call('finalise', { id });
+  }
+  listEnrollments(): Promise<EnrollmentSummary[]> {
+    return call('list_enrollments');
+  }
+}
