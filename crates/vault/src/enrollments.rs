@@ -1,0 +1,230 @@
+//! Drafts and their life: draft → sealed → uploading → accepted | rejected.
+
+use ghidanh_bundle::{BundleId, EnrollmentId, OperatorId};
+use ghidanh_record::EnrollmentInput;
+use rusqlite::{params, OptionalExtension};
+
+use crate::{db::now_ms, Vault, VaultError};
+
+/// Where an enrollment is in its life on the kit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EnrollmentState {
+    /// Being typed; autosaved, editable.
+    Draft,
+    /// Sealed into a bundle in the outbox; no longer editable.
+    Sealed,
+    /// Being sent right now.
+    Uploading,
+    /// The registry signed an `accepted` (or `duplicate`) receipt.
+    Accepted,
+    /// The registry signed a `rejected` receipt.
+    Rejected,
+}
+
+impl EnrollmentState {
+    /// The stored and wire name.
+    pub fn code(self) -> &'static str {
+        match self {
+            EnrollmentState::Draft => "draft",
+            EnrollmentState::Sealed => "sealed",
+            EnrollmentState::Uploading => "uploading",
+            EnrollmentState::Accepted => "accepted",
+            EnrollmentState::Rejected => "rejected",
+        }
+    }
+
+    fn parse(s: &str) -> Result<EnrollmentState, VaultError> {
+        Ok(match s {
+            "draft" => EnrollmentState::Draft,
+            "sealed" => EnrollmentState::Sealed,
+            "uploading" => EnrollmentState::Uploading,
+            "accepted" => EnrollmentState::Accepted,
+            "rejected" => EnrollmentState::Rejected,
+            _ => return Err(VaultError::Corrupt("enrollment state")),
+        })
+    }
+}
+
+/// One line of the enrollment list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnrollmentSummary {
+    /// The enrollment.
+    pub id: EnrollmentId,
+    /// The record as last saved.
+    pub input: EnrollmentInput,
+    /// Its state.
+    pub state: EnrollmentState,
+    /// The bundle, once sealed.
+    pub bundle_id: Option<BundleId>,
+    /// The receipt proving delivery, once accepted.
+    pub receipt_id: Option<String>,
+    /// The registry's reason code, when rejected.
+    pub reason: Option<String>,
+    /// Last change, Unix milliseconds.
+    pub updated_at_ms: i64,
+}
+
+fn to_json(input: &EnrollmentInput) -> Result<String, VaultError> {
+    serde_json::to_string(input).map_err(|_| VaultError::Corrupt("draft encoding"))
+}
+
+fn from_json(s: &str) -> Result<EnrollmentInput, VaultError> {
+    serde_json::from_str(s).map_err(|_| VaultError::Corrupt("stored draft"))
+}
+
+impl Vault {
+    /// Saves a draft: a new one when `id` is `None`, else overwrites that draft.
+    /// Only drafts can be overwritten: a sealed enrollment is immutable.
+    pub fn save_draft(
+        &self,
+        id: Option<EnrollmentId>,
+        operator: OperatorId,
+        input: &EnrollmentInput,
+    ) -> Result<EnrollmentId, VaultError> {
+        let json = to_json(input)?;
+        let now = now_ms();
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let id = match id {
+            None => {
+                let id = EnrollmentId::new();
+                tx.execute(
+                    "INSERT INTO enrollments (id, operator_id, input, state, created_at, updated_at)
+                     VALUES (?1, ?2, ?3, 'draft', ?4, ?4)",
+                    params![id.to_string(), operator.to_string(), json, now],
+                )?;
+                id
+            }
+            Some(id) => {
+                let state = state_of(&tx, id)?;
+                if state != EnrollmentState::Draft {
+                    return Err(VaultError::WrongState {
+                        expected: "draft",
+                        actual: state.code().into(),
+                    });
+                }
+                tx.execute(
+                    "UPDATE enrollments SET input = ?2, updated_at = ?3 WHERE id = ?1",
+                    params![id.to_string(), json, now],
+                )?;
+                id
+            }
+        };
+        tx.commit()?;
+        Ok(id)
+    }
+
+    /// The record of an enrollment, as last saved.
+    pub fn enrollment(&self, id: EnrollmentId) -> Result<EnrollmentSummary, VaultError> {
+        let conn = self.conn();
+        conn.query_row(
+            &format!("{SUMMARY_SELECT} WHERE id = ?1"),
+            [id.to_string()],
+            |r| Ok(row_to_raw(r)),
+        )
+        .optional()?
+        .ok_or(VaultError::NotFound("enrollment"))?
+        .and_then(RawSummary::parse)
+    }
+
+    /// Every enrollment, newest first.
+    pub fn list(&self) -> Result<Vec<EnrollmentSummary>, VaultError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(&format!(
+            "{SUMMARY_SELECT} ORDER BY created_at DESC, id DESC"
+        ))?;
+        let rows = stmt.query_map([], |r| Ok(row_to_raw(r)))?;
+        rows.map(|r| r?.and_then(RawSummary::parse)).collect()
+    }
+
+    /// Moves a draft into the outbox with its sealed bundle, in one transaction.
+    pub fn seal(
+        &self,
+        id: EnrollmentId,
+        sealed_input: &EnrollmentInput,
+        bundle_id: BundleId,
+        bundle: &[u8],
+    ) -> Result<(), VaultError> {
+        let json = to_json(sealed_input)?;
+        let now = now_ms();
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let state = state_of(&tx, id)?;
+        if state != EnrollmentState::Draft {
+            return Err(VaultError::WrongState {
+                expected: "draft",
+                actual: state.code().into(),
+            });
+        }
+        tx.execute(
+            "UPDATE enrollments SET state = 'sealed', input = ?2, bundle_id = ?3, updated_at = ?4
+             WHERE id = ?1",
+            params![id.to_string(), json, bundle_id.to_string(), now],
+        )?;
+        tx.execute(
+            "INSERT INTO outbox (bundle_id, enrollment_id, bytes, next_attempt_at)
+             VALUES (?1, ?2, ?3, 0)",
+            params![bundle_id.to_string(), id.to_string(), bundle],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+}
+
+const SUMMARY_SELECT: &str =
+    "SELECT id, input, state, bundle_id, receipt_id, reason, updated_at FROM enrollments";
+
+type RawRow = (
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    i64,
+);
+
+struct RawSummary(RawRow);
+
+fn row_to_raw(r: &rusqlite::Row<'_>) -> Result<RawSummary, VaultError> {
+    Ok(RawSummary((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+        r.get(6)?,
+    )))
+}
+
+impl RawSummary {
+    fn parse(self) -> Result<EnrollmentSummary, VaultError> {
+        let (id, input, state, bundle_id, receipt_id, reason, updated_at_ms) = self.0;
+        Ok(EnrollmentSummary {
+            id: EnrollmentId::parse(&id).map_err(|_| VaultError::Corrupt("enrollment id"))?,
+            input: from_json(&input)?,
+            state: EnrollmentState::parse(&state)?,
+            bundle_id: bundle_id
+                .map(|b| BundleId::parse(&b).map_err(|_| VaultError::Corrupt("bundle id")))
+                .transpose()?,
+            receipt_id,
+            reason,
+            updated_at_ms,
+        })
+    }
+}
+
+pub(crate) fn state_of(
+    conn: &rusqlite::Connection,
+    id: EnrollmentId,
+) -> Result<EnrollmentState, VaultError> {
+    let s: Option<String> = conn
+        .query_row(
+            "SELECT state FROM enrollments WHERE id = ?1",
+            [id.to_string()],
+            |r| r.get(0),
+        )
+        .optional()?;
+    EnrollmentState::parse(&s.ok_or(VaultError::NotFound("enrollment"))?)
+}

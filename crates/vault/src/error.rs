@@ -1,0 +1,47 @@
+/// What went wrong in the vault. Messages never hold personal data or key material.
+#[derive(Debug, thiserror::Error)]
+pub enum VaultError {
+    /// No key wrap opens with this passphrase.
+    #[error("wrong passphrase")]
+    WrongPassphrase,
+    /// The vault (or an item in it) already exists.
+    #[error("already exists")]
+    AlreadyExists,
+    /// Something is not there.
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// An enrollment is not in the state the operation needs.
+    #[error("enrollment is {actual}, not {expected}")]
+    WrongState {
+        /// The state needed.
+        expected: &'static str,
+        /// The state found.
+        actual: String,
+    },
+    /// A file of the vault is damaged.
+    #[error("vault is damaged: {0}")]
+    Corrupt(&'static str),
+    /// The provisioning file does not parse or verify.
+    #[error("provisioning file refused: {0}")]
+    Provisioning(ghidanh_bundle::Error),
+    /// A file-system operation failed.
+    #[error("{what}: {source}")]
+    Io {
+        /// What was being done.
+        what: &'static str,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// SQLite failed.
+    #[error("database: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// A cryptographic primitive failed (not a wrong passphrase).
+    #[error("crypto: {0}")]
+    Crypto(&'static str),
+}
+
+impl VaultError {
+    pub(crate) fn io(what: &'static str, source: std::io::Error) -> VaultError {
+        VaultError::Io { what, source }
+    }
+}

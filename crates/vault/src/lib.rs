@@ -1,0 +1,218 @@
+//! The kit's encrypted local store.
+//!
+//! One SQLCipher database (`vault.db`) holds operators, drafts, the outbox of sealed
+//! bundles, receipts and the device key. Its 256-bit data key is random and never stored
+//! in the clear: `vault.keys` holds one wrap of it per operator, made with a key derived
+//! from the operator's passphrase by Argon2id. See docs/ARCHITECTURE.md for why SQLCipher.
+//!
+//! **Invariant:** nothing this crate writes to disk holds plaintext personal data.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod db;
+mod enrollments;
+mod error;
+mod keyfile;
+mod outbox;
+mod schema;
+
+pub use enrollments::{EnrollmentState, EnrollmentSummary};
+pub use error::VaultError;
+pub use keyfile::KdfParams;
+pub use outbox::OutboxItem;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+
+use ghidanh_bundle::{DeviceKey, OperatorId, Provisioning};
+use rusqlite::{params, Connection, OptionalExtension};
+use zeroize::Zeroizing;
+
+/// The database file inside the vault folder.
+pub const DB_FILE: &str = "vault.db";
+/// The key-wrap file inside the vault folder.
+pub const KEYS_FILE: &str = "vault.keys";
+
+/// The signed-in operator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Operator {
+    /// Account id.
+    pub id: OperatorId,
+    /// Name as entered.
+    pub name: String,
+}
+
+/// The device identity kept in the vault.
+pub struct Device {
+    /// The provisioning file as received (registry URL and keys, device id, token).
+    pub provisioning: Provisioning,
+    /// The device's signing key.
+    pub key: DeviceKey,
+    /// Whether the registry has confirmed the registration of `key`.
+    pub registered: bool,
+}
+
+/// An open, unlocked vault. Cheap to share behind an `Arc`; every call is one transaction.
+pub struct Vault {
+    conn: Mutex<Connection>,
+    dir: PathBuf,
+}
+
+impl Vault {
+    /// Whether `dir` holds a vault (its key file exists).
+    pub fn exists(dir: &Path) -> bool {
+        dir.join(KEYS_FILE).is_file()
+    }
+
+    /// Creates a vault with its first operator. Refuses if one exists.
+    pub fn create(
+        dir: &Path,
+        operator_name: &str,
+        passphrase: &str,
+        kdf: KdfParams,
+    ) -> Result<(Vault, Operator), VaultError> {
+        if Vault::exists(dir) {
+            return Err(VaultError::AlreadyExists);
+        }
+        std::fs::create_dir_all(dir).map_err(|e| VaultError::io("create vault folder", e))?;
+        // A database without a key file is debris of a create that crashed: start over.
+        for leftover in [DB_FILE, "vault.db-wal", "vault.db-shm", "vault.db-journal"] {
+            let p = dir.join(leftover);
+            if p.exists() {
+                std::fs::remove_file(&p).map_err(|e| VaultError::io("remove debris", e))?;
+            }
+        }
+        let data_key = keyfile::new_data_key();
+        let operator = Operator {
+            id: OperatorId::new(),
+            name: operator_name.to_owned(),
+        };
+        let conn = db::open(&dir.join(DB_FILE), &data_key)?;
+        conn.execute(
+            "INSERT INTO operators (id, name, created_at) VALUES (?1, ?2, ?3)",
+            params![operator.id.to_string(), operator.name, db::now_ms()],
+        )?;
+        // The key file is written last: its presence is what makes the vault exist.
+        let wrap = keyfile::wrap(&data_key, operator.id, passphrase, kdf)?;
+        keyfile::write(&dir.join(KEYS_FILE), &keyfile::KeyFile::new(vec![wrap]))?;
+        Ok((
+            Vault {
+                conn: Mutex::new(conn),
+                dir: dir.to_owned(),
+            },
+            operator,
+        ))
+    }
+
+    /// Opens the vault with an operator's passphrase.
+    pub fn unlock(dir: &Path, passphrase: &str) -> Result<(Vault, Operator), VaultError> {
+        if !Vault::exists(dir) {
+            return Err(VaultError::NotFound("vault"));
+        }
+        let file = keyfile::read(&dir.join(KEYS_FILE))?;
+        let (operator_id, data_key) = keyfile::unwrap_any(&file, passphrase)?;
+        let conn = db::open(&dir.join(DB_FILE), &data_key)?;
+        // A crash mid-upload leaves rows in `uploading`; they go back to the queue.
+        conn.execute(
+            "UPDATE enrollments SET state = 'sealed' WHERE state = 'uploading'",
+            [],
+        )?;
+        let name: Option<String> = conn
+            .query_row(
+                "SELECT name FROM operators WHERE id = ?1",
+                [operator_id.to_string()],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let name = name.ok_or(VaultError::Corrupt("operator of the key wrap is missing"))?;
+        Ok((
+            Vault {
+                conn: Mutex::new(conn),
+                dir: dir.to_owned(),
+            },
+            Operator {
+                id: operator_id,
+                name,
+            },
+        ))
+    }
+
+    /// The vault folder.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub(crate) fn conn(&self) -> MutexGuard<'_, Connection> {
+        // A poisoned lock means a panic mid-call; SQLite rolled the transaction back, so the
+        // connection is still consistent and can be used.
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The device identity, once provisioned.
+    pub fn device(&self) -> Result<Option<Device>, VaultError> {
+        let conn = self.conn();
+        let row: Option<(Vec<u8>, Zeroizing<Vec<u8>>, bool)> = conn
+            .query_row(
+                "SELECT provisioning, signing_key, registered FROM device WHERE id = 1",
+                [],
+                |r| Ok((r.get(0)?, Zeroizing::new(r.get(1)?), r.get(2)?)),
+            )
+            .optional()?;
+        let Some((prov, key, registered)) = row else {
+            return Ok(None);
+        };
+        let provisioning = Provisioning::parse(&prov)
+            .map_err(|_| VaultError::Corrupt("stored provisioning file"))?;
+        let key: [u8; 32] = key
+            .as_slice()
+            .try_into()
+            .map_err(|_| VaultError::Corrupt("stored device key"))?;
+        let key = DeviceKey::from_secret_bytes(&Zeroizing::new(key));
+        Ok(Some(Device {
+            provisioning,
+            key,
+            registered,
+        }))
+    }
+
+    /// Stores the provisioning file and a newly made device key. Only once.
+    pub fn provision(&self, provisioning_bytes: &[u8], key: &DeviceKey) -> Result<(), VaultError> {
+        Provisioning::parse(provisioning_bytes).map_err(VaultError::Provisioning)?;
+        let conn = self.conn();
+        let changed = conn.execute(
+            "INSERT OR IGNORE INTO device (id, provisioning, signing_key, registered) VALUES (1, ?1, ?2, 0)",
+            params![provisioning_bytes, key.secret_bytes().as_slice()],
+        )?;
+        if changed == 0 {
+            return Err(VaultError::AlreadyExists);
+        }
+        Ok(())
+    }
+
+    /// Records that the registry confirmed the device registration.
+    pub fn mark_registered(&self) -> Result<(), VaultError> {
+        self.conn()
+            .execute("UPDATE device SET registered = 1 WHERE id = 1", [])?;
+        Ok(())
+    }
+
+    /// A setting (language and the like); `None` when unset.
+    pub fn setting(&self, key: &str) -> Result<Option<String>, VaultError> {
+        Ok(self
+            .conn()
+            .query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| {
+                r.get(0)
+            })
+            .optional()?)
+    }
+
+    /// Sets a setting.
+    pub fn set_setting(&self, key: &str, value: &str) -> Result<(), VaultError> {
+        self.conn().execute(
+            "INSERT INTO settings (key, value) VALUES (?1, ?2)
+             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            params![key, value],
+        )?;
+        Ok(())
+    }
+}
