@@ -1,0 +1,64 @@
+//! The registry's error type.
+//!
+//! Messages name paths and steps, never bundle contents: they end up in logs.
+
+use std::path::PathBuf;
+
+/// Why a registry operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    /// `init` found an existing registry.
+    #[error("{0} already holds a registry; refusing to overwrite its keys")]
+    AlreadyInitialised(PathBuf),
+    /// The data directory has no registry (run `init` first).
+    #[error("{0} holds no registry (run `ghidanh registry init` first)")]
+    NotInitialised(PathBuf),
+    /// A file operation failed.
+    #[error("{what} {path}: {source}")]
+    Io {
+        /// What we were doing.
+        what: &'static str,
+        /// On which path.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The key file is not 64 secret bytes in hex.
+    #[error("key file {path} is unreadable: {rule}")]
+    KeyFile {
+        /// The key file.
+        path: PathBuf,
+        /// What is wrong with it.
+        rule: &'static str,
+    },
+    /// The database failed.
+    #[error("database: {0}")]
+    Db(#[from] rusqlite::Error),
+    /// The database was written by a newer registry.
+    #[error("database schema version {found} is newer than this registry supports ({supported})")]
+    SchemaTooNew {
+        /// Version on disk.
+        found: i64,
+        /// Newest version this build knows.
+        supported: i64,
+    },
+    /// The database holds a value this build cannot read.
+    #[error("database holds a malformed {0}")]
+    Corrupt(&'static str),
+    /// A registry URL for a provisioning file is not http(s).
+    #[error("registry URL must start with http:// or https://")]
+    InvalidUrl,
+    /// A blocking task panicked or was cancelled.
+    #[error("background task failed")]
+    Task,
+}
+
+impl RegistryError {
+    pub(crate) fn io(what: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        RegistryError::Io {
+            what,
+            path: path.into(),
+            source,
+        }
+    }
+}

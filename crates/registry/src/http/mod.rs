@@ -1,0 +1,46 @@
+//! The HTTP API (`/api/v1`): thin handlers over [`Registry`], JSON errors from one type.
+
+mod bundles;
+mod devices;
+mod error;
+mod health;
+
+use std::sync::Arc;
+
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use axum::Router;
+
+use crate::config::{BUNDLE_BODY_LIMIT, REGISTRATION_BODY_LIMIT};
+use crate::Registry;
+
+pub(crate) use error::ApiError;
+
+/// The registry's HTTP API.
+pub fn app(registry: Arc<Registry>) -> Router {
+    Router::new()
+        .route("/api/v1/health", get(health::get))
+        .route(
+            "/api/v1/devices/register",
+            post(devices::register).layer(DefaultBodyLimit::max(REGISTRATION_BODY_LIMIT)),
+        )
+        .route(
+            "/api/v1/bundles",
+            post(bundles::submit).layer(DefaultBodyLimit::max(BUNDLE_BODY_LIMIT)),
+        )
+        .route("/api/v1/bundles/{bundle_id}", get(bundles::status))
+        .fallback(|| async { ApiError::NotFound })
+        .with_state(registry)
+}
+
+/// Runs blocking registry work off the async threads.
+async fn blocking<T, E>(f: impl FnOnce() -> Result<T, E> + Send + 'static) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    E: Into<ApiError> + Send + 'static,
+{
+    match tokio::task::spawn_blocking(f).await {
+        Ok(result) => result.map_err(Into::into),
+        Err(_) => Err(ApiError::Internal(crate::RegistryError::Task)),
+    }
+}

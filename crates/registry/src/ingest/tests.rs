@@ -1,0 +1,232 @@
+//! Every verdict of `ingest`, without HTTP.
+
+use std::sync::Arc;
+
+use ghidanh_bundle::{
+    seal, DeviceId, DeviceKey, Envelope, Receipt, RegistryKeys, RejectReason, Sha256, Verdict,
+};
+
+use crate::test_support::{payload, Fixture};
+
+/// Submits `bytes`, checks the receipt's signature, returns it.
+fn submit(f: &Fixture, bytes: &[u8]) -> Receipt {
+    let submission = f.registry.ingest(bytes).unwrap();
+    let verified = Receipt::verify(&submission.bytes, f.registry.public_keys()).unwrap();
+    assert_eq!(verified, submission.receipt);
+    assert_eq!(verified.submission_sha256, Sha256::of(bytes));
+    verified
+}
+
+fn rejected(f: &Fixture, bytes: &[u8]) -> String {
+    match submit(f, bytes).verdict {
+        Verdict::Rejected(reason) => reason.code(),
+        other => panic!("expected a rejection, got {other:?}"),
+    }
+}
+
+fn count(f: &Fixture, table: &str) -> i64 {
+    f.registry.store().count(table)
+}
+
+#[test]
+fn a_good_bundle_is_accepted_and_stored_with_its_blob() {
+    let f = Fixture::new();
+    let p = f.payload();
+    let bytes = f.seal(&p);
+    let r = submit(&f, &bytes);
+    assert_eq!(r.verdict, Verdict::Accepted);
+    assert_eq!(r.bundle_id, Some(p.bundle_id));
+    assert_eq!(&r.registry_key_id, f.registry.key_id());
+    assert_eq!(count(&f, "bundles"), 1);
+    assert_eq!(count(&f, "enrollments"), 1);
+    assert_eq!(count(&f, "rejections"), 0);
+    assert_eq!(
+        std::fs::read(f.registry.dir().blob(p.bundle_id)).unwrap(),
+        bytes
+    );
+    assert_eq!(
+        f.registry.accepted_receipt(p.bundle_id).unwrap(),
+        Some(r.receipt_id)
+    );
+}
+
+#[test]
+fn the_same_bytes_again_are_a_duplicate_of_the_first_receipt() {
+    let f = Fixture::new();
+    let bytes = f.seal(&f.payload());
+    let first = submit(&f, &bytes);
+    let again = submit(&f, &bytes);
+    assert_eq!(
+        again.verdict,
+        Verdict::Duplicate {
+            accepted_receipt_id: first.receipt_id
+        }
+    );
+    assert_ne!(again.receipt_id, first.receipt_id);
+    assert_eq!(again.delivery_receipt_id(), Some(first.receipt_id));
+    assert_eq!(count(&f, "bundles"), 1);
+    assert_eq!(count(&f, "enrollments"), 1);
+    assert_eq!(count(&f, "rejections"), 0);
+}
+
+#[test]
+fn the_same_bundle_id_with_other_bytes_is_a_conflict() {
+    let f = Fixture::new();
+    let p = f.payload();
+    submit(&f, &f.seal(&p));
+    // Sealing again draws a fresh HPKE key: same ids, other bytes.
+    assert_eq!(rejected(&f, &f.seal(&p)), "bundle_id_conflict");
+    assert_eq!(count(&f, "enrollments"), 1);
+}
+
+#[test]
+fn the_same_enrollment_under_another_bundle_id_is_refused() {
+    let f = Fixture::new();
+    let p = f.payload();
+    submit(&f, &f.seal(&p));
+    let mut q = p.clone();
+    q.bundle_id = ghidanh_bundle::BundleId::new();
+    assert_eq!(rejected(&f, &f.seal(&q)), "enrollment_id_conflict");
+    assert_eq!(count(&f, "enrollments"), 1);
+}
+
+#[test]
+fn tampering_is_caught_where_it_happened() {
+    let f = Fixture::new();
+    let bytes = f.seal(&f.payload());
+    let env = Envelope::parse(&bytes).unwrap();
+    let ct_at = bytes.len() - env.ciphertext().len();
+    let body_end = ct_at - 64;
+    drop(env);
+    let flip = |i: usize| {
+        let mut b = bytes.clone();
+        b[i] ^= 0x01;
+        b
+    };
+    // The last header byte is inside ct_sha256: decodes fine, signature fails.
+    assert_eq!(rejected(&f, &flip(body_end - 1)), "bad_signature");
+    assert_eq!(rejected(&f, &flip(body_end + 10)), "bad_signature");
+    assert_eq!(rejected(&f, &flip(ct_at + 5)), "ciphertext_mismatch");
+    assert_eq!(rejected(&f, &flip(bytes.len() - 1)), "ciphertext_mismatch");
+    // Every other flip is refused for some reason, never accepted.
+    for i in (0..bytes.len()).step_by(7) {
+        assert!(
+            matches!(submit(&f, &flip(i)).verdict, Verdict::Rejected(_)),
+            "flip at {i}"
+        );
+    }
+    assert_eq!(count(&f, "bundles"), 0);
+    // The untouched bundle is still accepted afterwards.
+    assert_eq!(submit(&f, &bytes).verdict, Verdict::Accepted);
+}
+
+#[test]
+fn a_device_that_is_unknown_or_not_yet_registered_is_refused() {
+    let f = Fixture::new();
+    let stranger = DeviceKey::generate();
+    let p = payload(DeviceId::new());
+    let bytes = seal(&p, &stranger, f.registry.public_keys(), 1).unwrap();
+    let r = submit(&f, &bytes);
+    assert_eq!(r.verdict, Verdict::Rejected(RejectReason::UnknownDevice));
+    assert_eq!(r.bundle_id, Some(p.bundle_id));
+
+    // Provisioned but never registered: not active, so still unknown.
+    let (device_id, _) = crate::provision_device(f.registry.dir().root(), "http://x", "t").unwrap();
+    let bytes = seal(&payload(device_id), &stranger, f.registry.public_keys(), 1).unwrap();
+    assert_eq!(rejected(&f, &bytes), "unknown_device");
+}
+
+#[test]
+fn another_key_for_a_registered_device_is_a_mismatch() {
+    let f = Fixture::new();
+    let bytes = seal(
+        &f.payload(),
+        &DeviceKey::generate(),
+        f.registry.public_keys(),
+        1,
+    )
+    .unwrap();
+    assert_eq!(rejected(&f, &bytes), "device_key_mismatch");
+}
+
+#[test]
+fn a_bundle_sealed_to_another_registry_is_a_wrong_recipient() {
+    let f = Fixture::new();
+    let other = RegistryKeys::generate();
+    let bytes = seal(&f.payload(), &f.device, other.public(), 1).unwrap();
+    assert_eq!(rejected(&f, &bytes), "wrong_recipient");
+}
+
+#[test]
+fn an_invalid_record_is_refused_with_its_first_broken_rule() {
+    let f = Fixture::new();
+    let mut p = f.payload();
+    p.record.personal_id = "12345".into();
+    assert_eq!(
+        rejected(&f, &f.seal(&p)),
+        "invalid_record:personalId/notTwelveDigits"
+    );
+    let mut p = f.payload();
+    p.record.date_of_birth = "2999-01-01".into();
+    p.record.birth_name = String::new();
+    assert_eq!(
+        rejected(&f, &f.seal(&p)),
+        "invalid_record:birthName/required"
+    );
+    assert_eq!(count(&f, "enrollments"), 0);
+    assert!(!f.registry.dir().blob(p.bundle_id).exists());
+}
+
+#[test]
+fn hostile_bytes_are_malformed_with_no_bundle_id() {
+    let f = Fixture::new();
+    let mut huge = b"GDBUNDL1".to_vec();
+    huge.extend_from_slice(&u32::MAX.to_be_bytes());
+    huge.extend_from_slice(&[0u8; 100]);
+    let mut rng = rand::rngs::OsRng;
+    let random: Vec<u8> = (0..500).map(|_| rand::Rng::gen::<u8>(&mut rng)).collect();
+    for bytes in [&b""[..], b"GDBUNDL1", &huge, &random] {
+        let r = submit(&f, bytes);
+        assert_eq!(r.verdict, Verdict::Rejected(RejectReason::Malformed));
+        assert_eq!(r.bundle_id, None);
+    }
+    assert_eq!(count(&f, "rejections"), 4);
+}
+
+#[test]
+fn every_rejection_is_logged_with_its_reason() {
+    let f = Fixture::new();
+    rejected(&f, b"junk");
+    let bytes = seal(
+        &f.payload(),
+        &DeviceKey::generate(),
+        f.registry.public_keys(),
+        1,
+    )
+    .unwrap();
+    rejected(&f, &bytes);
+    assert_eq!(
+        f.registry.store().rejection_reasons(),
+        vec!["malformed", "device_key_mismatch"]
+    );
+}
+
+#[test]
+fn racing_identical_submissions_store_one_enrollment() {
+    let f = Arc::new(Fixture::new());
+    let bytes = Arc::new(f.seal(&f.payload()));
+    let threads: Vec<_> = (0..4)
+        .map(|_| {
+            let (f, bytes) = (Arc::clone(&f), Arc::clone(&bytes));
+            std::thread::spawn(move || f.registry.ingest(&bytes).unwrap().receipt.verdict)
+        })
+        .collect();
+    let verdicts: Vec<Verdict> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+    let accepted = verdicts.iter().filter(|v| **v == Verdict::Accepted).count();
+    let duplicates = verdicts
+        .iter()
+        .filter(|v| matches!(v, Verdict::Duplicate { .. }))
+        .count();
+    assert_eq!((accepted, duplicates), (1, 3));
+    assert_eq!(count(&f, "enrollments"), 1);
+}

@@ -1,0 +1,30 @@
+//! The central registry: receives sealed bundles from field kits, verifies, opens,
+//! validates, de-duplicates and stores them, and signs a receipt for every submission.
+//!
+//! Entry points: [`init`] and [`provision_device`] (run by an administrator, offline),
+//! [`serve`] / [`app`] (the HTTP API the kits' sync clients talk to), [`list_bundles`].
+//! Storage is embedded: metadata in SQLite (`<data>/registry.db`), bundle blobs as files
+//! (`<data>/blobs/<bundle_id>.gdb`), keys in `<data>/registry.key`.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod blobs;
+mod config;
+mod error;
+mod http;
+mod ingest;
+mod keys_file;
+mod provision;
+mod registry;
+mod serve;
+mod store;
+#[cfg(test)]
+mod test_support;
+
+pub use config::{BUNDLE_BODY_LIMIT, REGISTRATION_BODY_LIMIT};
+pub use error::RegistryError;
+pub use http::app;
+pub use ingest::Submission;
+pub use provision::{provision_device, RegisterError, Registered};
+pub use registry::{init, list_bundles, Registry, StoredBundle};
+pub use serve::{serve, serve_with};

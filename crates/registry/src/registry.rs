@@ -1,0 +1,146 @@
+//! A registry opened from its data directory: keys and store, shared by the HTTP handlers.
+
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+
+use ghidanh_bundle::{BundleId, DeviceId, KeyId, ReceiptId, RegistryKeys, RegistryPublicKeys};
+use time::OffsetDateTime;
+
+use crate::config::DataDir;
+use crate::ingest::{self, Submission};
+use crate::provision::{self, RegisterError, Registered};
+use crate::store::{BundleRow, Store};
+use crate::{keys_file, RegistryError};
+
+/// Creates a registry in `data_dir`: the directory, fresh keys and an empty database.
+///
+/// Refuses if a registry is already there: new keys would orphan every bundle sealed to the old ones.
+pub fn init(data_dir: &Path) -> Result<RegistryPublicKeys, RegistryError> {
+    let dir = DataDir::new(data_dir);
+    if dir.key_file().exists() || dir.db().exists() {
+        return Err(RegistryError::AlreadyInitialised(data_dir.to_path_buf()));
+    }
+    std::fs::create_dir_all(dir.blobs())
+        .map_err(|e| RegistryError::io("creating", dir.blobs(), e))?;
+    let keys = RegistryKeys::generate();
+    keys_file::create(&dir.key_file(), &keys)?;
+    Store::create(&dir.db())?;
+    Ok(keys.public().clone())
+}
+
+/// An accepted bundle as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredBundle {
+    /// The bundle.
+    pub bundle_id: BundleId,
+    /// The device that sent it.
+    pub device_id: DeviceId,
+    /// The receipt issued when it was accepted.
+    pub receipt_id: ReceiptId,
+    /// Always `"accepted"`: only accepted bundles are stored.
+    pub verdict: &'static str,
+    /// When it was received (Unix seconds).
+    pub received_at: u64,
+}
+
+/// Lists the accepted bundles, oldest first.
+pub fn list_bundles(data_dir: &Path) -> Result<Vec<StoredBundle>, RegistryError> {
+    let store = Store::open(&DataDir::new(data_dir).db())?;
+    Ok(store
+        .accepted_bundles()?
+        .into_iter()
+        .map(|b| StoredBundle {
+            bundle_id: b.bundle_id,
+            device_id: b.device_id,
+            receipt_id: b.receipt_id,
+            verdict: "accepted",
+            received_at: b.received_at,
+        })
+        .collect())
+}
+
+/// A running registry: its keys and its store.
+///
+/// Every call that touches the store takes one lock, so ingestion is serialised: two
+/// identical submissions racing each other give one acceptance and one duplicate.
+/// Calls block; async callers run them in `spawn_blocking`.
+pub struct Registry {
+    dir: DataDir,
+    keys: RegistryKeys,
+    store: Mutex<Store>,
+}
+
+impl Registry {
+    /// Opens the registry in `data_dir` (made by [`init`]).
+    pub fn open(data_dir: &Path) -> Result<Registry, RegistryError> {
+        let dir = DataDir::new(data_dir);
+        let keys = keys_file::read(&dir.key_file())?;
+        let store = Store::open(&dir.db())?;
+        Ok(Registry {
+            dir,
+            keys,
+            store: Mutex::new(store),
+        })
+    }
+
+    /// The registry's key id.
+    pub fn key_id(&self) -> &KeyId {
+        self.keys.public().key_id()
+    }
+
+    /// The registry's public keys.
+    pub fn public_keys(&self) -> &RegistryPublicKeys {
+        self.keys.public()
+    }
+
+    /// Decides on a submitted bundle, stores it if accepted, and returns the signed receipt.
+    ///
+    /// Only a failure of the registry itself is an `Err`; every refusal is a rejected receipt.
+    pub fn ingest(&self, body: &[u8]) -> Result<Submission, RegistryError> {
+        let mut store = self.lock();
+        ingest::ingest(
+            &mut store,
+            &self.dir,
+            &self.keys,
+            body,
+            OffsetDateTime::now_utc(),
+        )
+    }
+
+    /// Registers a device key with its one-time token.
+    pub fn register_device(&self, bytes: &[u8]) -> Result<Registered, RegisterError> {
+        provision::register(&self.lock(), bytes, unix_now())
+    }
+
+    /// The receipt id of an accepted bundle, if it is stored.
+    pub fn accepted_receipt(
+        &self,
+        bundle_id: BundleId,
+    ) -> Result<Option<ReceiptId>, RegistryError> {
+        Ok(self
+            .lock()
+            .bundle(bundle_id)?
+            .map(|BundleRow { receipt_id, .. }| receipt_id))
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Store> {
+        // A panic while holding the lock cannot leave the store half-written (SQLite
+        // transactions roll back), so a poisoned lock is safe to keep using.
+        self.store.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    #[cfg(test)]
+    pub(crate) fn store(&self) -> MutexGuard<'_, Store> {
+        self.lock()
+    }
+
+    #[cfg(test)]
+    pub(crate) fn dir(&self) -> &DataDir {
+        &self.dir
+    }
+}
+
+/// Seconds since the Unix epoch, by the server clock.
+pub(crate) fn unix_now() -> u64 {
+    u64::try_from(OffsetDateTime::now_utc().unix_timestamp()).unwrap_or(0)
+}

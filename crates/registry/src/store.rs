@@ -1,0 +1,483 @@
+//! The registry's metadata in SQLite: devices, accepted bundles, enrollments, rejections.
+//!
+//! Plain SQLite (the bundled SQLCipher with no key set): the registry's disk protection is
+//! the server's job. Bundle blobs live beside it as files (see `blobs`).
+
+use std::path::Path;
+
+use ghidanh_bundle::{BundleId, DeviceId, DevicePublicKey, ReceiptId, Sha256};
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Transaction};
+
+use crate::RegistryError;
+
+/// Migrations, in order; `PRAGMA user_version` counts how many have run.
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE devices (
+    device_id      TEXT PRIMARY KEY,
+    label          TEXT NOT NULL,
+    token_sha256   BLOB NOT NULL,
+    device_key     BLOB,
+    state          TEXT NOT NULL CHECK (state IN ('provisioned', 'active', 'revoked')),
+    provisioned_at INTEGER NOT NULL,
+    registered_at  INTEGER
+);
+CREATE TABLE bundles (
+    bundle_id         TEXT PRIMARY KEY,
+    device_id         TEXT NOT NULL REFERENCES devices(device_id),
+    submission_sha256 BLOB NOT NULL,
+    size              INTEGER NOT NULL,
+    receipt_id        TEXT NOT NULL UNIQUE,
+    receipt           BLOB NOT NULL,
+    received_at       INTEGER NOT NULL
+);
+CREATE TABLE enrollments (
+    enrollment_id TEXT PRIMARY KEY,
+    bundle_id     TEXT NOT NULL UNIQUE REFERENCES bundles(bundle_id),
+    device_id     TEXT NOT NULL REFERENCES devices(device_id),
+    operator_id   TEXT NOT NULL,
+    personal_id   TEXT NOT NULL,
+    record_json   TEXT NOT NULL,
+    captured_at   INTEGER NOT NULL
+);
+CREATE INDEX enrollments_personal_id ON enrollments(personal_id);
+CREATE TABLE rejections (
+    id                INTEGER PRIMARY KEY,
+    submission_sha256 BLOB NOT NULL,
+    bundle_id         TEXT,
+    device_id         TEXT,
+    reason            TEXT NOT NULL,
+    receipt_id        TEXT NOT NULL,
+    received_at       INTEGER NOT NULL
+);
+"#];
+
+/// A device as the registry knows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct DeviceRow {
+    pub(crate) token_sha256: Sha256,
+    pub(crate) key: Option<DevicePublicKey>,
+    pub(crate) state: DeviceState,
+}
+
+/// Where a device is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DeviceState {
+    /// A provisioning file was issued; the device has not registered its key yet.
+    Provisioned,
+    /// Registered: its bundles are accepted.
+    Active,
+    /// Refused from now on.
+    Revoked,
+}
+
+impl DeviceState {
+    fn code(self) -> &'static str {
+        match self {
+            DeviceState::Provisioned => "provisioned",
+            DeviceState::Active => "active",
+            DeviceState::Revoked => "revoked",
+        }
+    }
+
+    fn parse(s: &str) -> Option<DeviceState> {
+        match s {
+            "provisioned" => Some(DeviceState::Provisioned),
+            "active" => Some(DeviceState::Active),
+            "revoked" => Some(DeviceState::Revoked),
+            _ => None,
+        }
+    }
+}
+
+/// The first accepted submission of a bundle id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct BundleRow {
+    pub(crate) submission_sha256: Sha256,
+    pub(crate) receipt_id: ReceiptId,
+}
+
+/// Everything stored for an accepted bundle.
+pub(crate) struct AcceptedRow<'a> {
+    pub(crate) bundle_id: BundleId,
+    pub(crate) device_id: DeviceId,
+    pub(crate) submission_sha256: Sha256,
+    pub(crate) size: u64,
+    pub(crate) receipt_id: ReceiptId,
+    pub(crate) receipt: &'a [u8],
+    pub(crate) received_at: u64,
+    pub(crate) enrollment_id: String,
+    pub(crate) operator_id: String,
+    pub(crate) personal_id: &'a str,
+    pub(crate) record_json: &'a str,
+    pub(crate) captured_at: u64,
+}
+
+/// A refused submission, for the rejections log.
+pub(crate) struct RejectionRow {
+    pub(crate) submission_sha256: Sha256,
+    pub(crate) bundle_id: Option<BundleId>,
+    pub(crate) device_id: Option<DeviceId>,
+    pub(crate) reason: String,
+    pub(crate) receipt_id: ReceiptId,
+    pub(crate) received_at: u64,
+}
+
+/// An accepted bundle, as listed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ListedBundle {
+    pub(crate) bundle_id: BundleId,
+    pub(crate) device_id: DeviceId,
+    pub(crate) receipt_id: ReceiptId,
+    pub(crate) received_at: u64,
+}
+
+/// An open registry database.
+pub(crate) struct Store {
+    conn: Connection,
+}
+
+impl Store {
+    /// Creates the database; fails if it exists.
+    pub(crate) fn create(path: &Path) -> Result<Store, RegistryError> {
+        if path.exists() {
+            return Err(RegistryError::AlreadyInitialised(
+                path.parent().unwrap_or(path).to_path_buf(),
+            ));
+        }
+        Store::setup(Connection::open(path)?)
+    }
+
+    /// Opens an existing database (a missing one means the registry was never initialised).
+    pub(crate) fn open(path: &Path) -> Result<Store, RegistryError> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI;
+        let conn = Connection::open_with_flags(path, flags).map_err(|e| {
+            if path.exists() {
+                RegistryError::Db(e)
+            } else {
+                RegistryError::NotInitialised(path.parent().unwrap_or(path).to_path_buf())
+            }
+        })?;
+        Store::setup(conn)
+    }
+
+    fn setup(mut conn: Connection) -> Result<Store, RegistryError> {
+        // WAL: readers (the listing command) never block ingestion. FULL sync: a receipt
+        // promises the bundle is stored, so every commit must reach the disk.
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        migrate(&mut conn)?;
+        Ok(Store { conn })
+    }
+
+    pub(crate) fn insert_device(
+        &self,
+        device_id: DeviceId,
+        label: &str,
+        token_sha256: Sha256,
+        now: u64,
+    ) -> Result<(), RegistryError> {
+        self.conn.execute(
+            "INSERT INTO devices (device_id, label, token_sha256, state, provisioned_at)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                device_id.to_string(),
+                label,
+                token_sha256.0.as_slice(),
+                DeviceState::Provisioned.code(),
+                now as i64
+            ],
+        )?;
+        Ok(())
+    }
+
+    pub(crate) fn device(&self, device_id: DeviceId) -> Result<Option<DeviceRow>, RegistryError> {
+        let row = self
+            .conn
+            .query_row(
+                "SELECT token_sha256, device_key, state FROM devices WHERE device_id = ?1",
+                [device_id.to_string()],
+                |r| {
+                    Ok((
+                        r.get::<_, Vec<u8>>(0)?,
+                        r.get::<_, Option<Vec<u8>>>(1)?,
+                        r.get::<_, String>(2)?,
+                    ))
+                },
+            )
+            .optional()?;
+        let Some((token, key, state)) = row else {
+            return Ok(None);
+        };
+        let token_sha256 = Sha256(
+            token
+                .try_into()
+                .map_err(|_| RegistryError::Corrupt("device token hash"))?,
+        );
+        let key = match key {
+            None => None,
+            Some(k) => {
+                let bytes: [u8; 32] = k
+                    .try_into()
+                    .map_err(|_| RegistryError::Corrupt("device key"))?;
+                Some(
+                    DevicePublicKey::from_bytes(&bytes)
+                        .map_err(|_| RegistryError::Corrupt("device key"))?,
+                )
+            }
+        };
+        let state = DeviceState::parse(&state).ok_or(RegistryError::Corrupt("device state"))?;
+        Ok(Some(DeviceRow {
+            token_sha256,
+            key,
+            state,
+        }))
+    }
+
+    /// Binds `key` to a provisioned device and makes it active.
+    pub(crate) fn activate_device(
+        &self,
+        device_id: DeviceId,
+        key: DevicePublicKey,
+        now: u64,
+    ) -> Result<(), RegistryError> {
+        self.conn.execute(
+            "UPDATE devices SET device_key = ?2, state = ?3, registered_at = ?4
+             WHERE device_id = ?1 AND state = ?5",
+            params![
+                device_id.to_string(),
+                key.to_bytes().as_slice(),
+                DeviceState::Active.code(),
+                now as i64,
+                DeviceState::Provisioned.code()
+            ],
+        )?;
+        Ok(())
+    }
+
+    pub(crate) fn bundle(&self, bundle_id: BundleId) -> Result<Option<BundleRow>, RegistryError> {
+        let row = self
+            .conn
+            .query_row(
+                "SELECT submission_sha256, receipt_id FROM bundles WHERE bundle_id = ?1",
+                [bundle_id.to_string()],
+                |r| Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, String>(1)?)),
+            )
+            .optional()?;
+        let Some((hash, receipt_id)) = row else {
+            return Ok(None);
+        };
+        Ok(Some(BundleRow {
+            submission_sha256: Sha256(
+                hash.try_into()
+                    .map_err(|_| RegistryError::Corrupt("submission hash"))?,
+            ),
+            receipt_id: ReceiptId::parse(&receipt_id)
+                .map_err(|_| RegistryError::Corrupt("receipt id"))?,
+        }))
+    }
+
+    /// Whether an enrollment id is already stored (under any bundle).
+    pub(crate) fn has_enrollment(&self, enrollment_id: &str) -> Result<bool, RegistryError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT 1 FROM enrollments WHERE enrollment_id = ?1",
+                [enrollment_id],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some())
+    }
+
+    /// Stores an accepted bundle and its enrollment in one transaction.
+    /// The blob must already be on disk: a committed row always has its file.
+    pub(crate) fn insert_accepted(&mut self, row: &AcceptedRow<'_>) -> Result<(), RegistryError> {
+        let tx = self.conn.transaction()?;
+        insert_accepted_in(&tx, row)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub(crate) fn insert_rejection(&self, row: &RejectionRow) -> Result<(), RegistryError> {
+        self.conn.execute(
+            "INSERT INTO rejections
+               (submission_sha256, bundle_id, device_id, reason, receipt_id, received_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                row.submission_sha256.0.as_slice(),
+                row.bundle_id.map(|b| b.to_string()),
+                row.device_id.map(|d| d.to_string()),
+                row.reason,
+                row.receipt_id.to_string(),
+                row.received_at as i64
+            ],
+        )?;
+        Ok(())
+    }
+
+    pub(crate) fn accepted_bundles(&self) -> Result<Vec<ListedBundle>, RegistryError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT bundle_id, device_id, receipt_id, received_at FROM bundles
+             ORDER BY received_at, bundle_id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, i64>(3)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (bundle_id, device_id, receipt_id, received_at) = row?;
+            out.push(ListedBundle {
+                bundle_id: BundleId::parse(&bundle_id)
+                    .map_err(|_| RegistryError::Corrupt("bundle id"))?,
+                device_id: DeviceId::parse(&device_id)
+                    .map_err(|_| RegistryError::Corrupt("device id"))?,
+                receipt_id: ReceiptId::parse(&receipt_id)
+                    .map_err(|_| RegistryError::Corrupt("receipt id"))?,
+                received_at: u64::try_from(received_at)
+                    .map_err(|_| RegistryError::Corrupt("time"))?,
+            });
+        }
+        Ok(out)
+    }
+
+    #[cfg(test)]
+    pub(crate) fn count(&self, table: &str) -> i64 {
+        // Test-only; `table` is a literal from the test.
+        self.conn
+            .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+            .unwrap_or(-1)
+    }
+
+    #[cfg(test)]
+    pub(crate) fn rejection_reasons(&self) -> Vec<String> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT reason FROM rejections ORDER BY id")
+            .unwrap();
+        stmt.query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    }
+}
+
+fn insert_accepted_in(tx: &Transaction<'_>, row: &AcceptedRow<'_>) -> Result<(), RegistryError> {
+    tx.execute(
+        "INSERT INTO bundles
+           (bundle_id, device_id, submission_sha256, size, receipt_id, receipt, received_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![
+            row.bundle_id.to_string(),
+            row.device_id.to_string(),
+            row.submission_sha256.0.as_slice(),
+            row.size as i64,
+            row.receipt_id.to_string(),
+            row.receipt,
+            row.received_at as i64
+        ],
+    )?;
+    tx.execute(
+        "INSERT INTO enrollments
+           (enrollment_id, bundle_id, device_id, operator_id, personal_id, record_json, captured_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![
+            row.enrollment_id,
+            row.bundle_id.to_string(),
+            row.device_id.to_string(),
+            row.operator_id,
+            row.personal_id,
+            row.record_json,
+            row.captured_at as i64
+        ],
+    )?;
+    Ok(())
+}
+
+/// Runs the missing migrations in one transaction, so a failure leaves the old schema intact.
+fn migrate(conn: &mut Connection) -> Result<(), RegistryError> {
+    let supported = MIGRATIONS.len() as i64;
+    let found: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if found > supported {
+        return Err(RegistryError::SchemaTooNew { found, supported });
+    }
+    if found == supported {
+        return Ok(());
+    }
+    let tx = conn.transaction()?;
+    for sql in &MIGRATIONS[found as usize..] {
+        tx.execute_batch(sql)?;
+    }
+    tx.pragma_update(None, "user_version", supported)?;
+    tx.commit()?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_new_database_gets_the_current_schema_and_reopens() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("registry.db");
+        let store = Store::create(&path).unwrap();
+        assert_eq!(store.count("bundles"), 0);
+        drop(store);
+        let store = Store::open(&path).unwrap();
+        let v: i64 = store
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, MIGRATIONS.len() as i64);
+        assert!(matches!(
+            Store::create(&path),
+            Err(RegistryError::AlreadyInitialised(_))
+        ));
+    }
+
+    #[test]
+    fn a_database_from_a_newer_registry_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("registry.db");
+        drop(Store::create(&path).unwrap());
+        let conn = Connection::open(&path).unwrap();
+        conn.pragma_update(None, "user_version", 99).unwrap();
+        drop(conn);
+        assert!(matches!(
+            Store::open(&path),
+            Err(RegistryError::SchemaTooNew { found: 99, .. })
+        ));
+    }
+
+    #[test]
+    fn a_missing_database_is_not_created_by_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("registry.db");
+        assert!(matches!(
+            Store::open(&path),
+            Err(RegistryError::NotInitialised(_))
+        ));
+        assert!(!path.exists());
+    }
+
+    #[test]
+    fn a_corrupt_file_is_an_error_not_a_panic() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("registry.db");
+        std::fs::write(
+            &path,
+            b"this is not a database at all, not even close........",
+        )
+        .unwrap();
+        assert!(Store::open(&path).is_err());
+    }
+}
