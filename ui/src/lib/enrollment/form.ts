@@ -36,8 +36,10 @@ export interface EnrollmentForm {
   startNew(): Promise<void>;
   /** Opens a saved draft. */
   load(id: string): Promise<void>;
-  /** The language changed: fetch the messages again in the new language. */
-  relocalize(): void;
+  /** The UI language changed: redraw the texts the form composes itself. */
+  relabel(): void;
+  /** The backend's language changed: fetch the messages again in it. */
+  revalidate(): void;
   focus(): void;
   dispose(): void;
 }
@@ -240,6 +242,8 @@ export function createEnrollmentForm(opts: EnrollmentFormOptions): EnrollmentFor
     const control = controls[name];
     const onEdit = (): void => {
       touched.add(name);
+      // Answers to validations asked before this edit are stale.
+      validateSeq++;
       dirty = true;
       editVersion++;
       if (saveState !== 'saving') {
@@ -335,8 +339,8 @@ export function createEnrollmentForm(opts: EnrollmentFormOptions): EnrollmentFor
         if (!disposed) opts.handleError(toAppError(e));
       }
     },
-    relocalize() {
-      renderContext();
+    relabel: renderContext,
+    revalidate() {
       if (lastErrors.length > 0 || touched.size > 0) void validateNow();
     },
     focus: () => birthName.focus(),

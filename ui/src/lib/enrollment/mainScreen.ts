@@ -55,15 +55,22 @@ export function mainScreen(ctx: ScreenContext): Screen {
   };
   document.addEventListener('keydown', onKey);
   const offLang = onLangChange(() => {
-    form.relocalize();
+    form.relabel();
     list.render();
   });
+  let backendLang = ctx.status.language;
   list.start();
 
   return {
     el,
     focus: () => form.focus(),
-    update: (status) => bar.update(status),
+    update: (status) => {
+      bar.update(status);
+      if (status.language !== backendLang) {
+        backendLang = status.language;
+        form.revalidate();
+      }
+    },
     dispose() {
       document.removeEventListener('keydown', onKey);
       offLang();

@@ -33,12 +33,6 @@ export function tx<K extends keyof HTMLElementTagNameMap>(
   return el;
 }
 
-export function byId<T extends HTMLElement = HTMLElement>(root: ParentNode, id: string): T {
-  const el = root.querySelector<T>(`#${CSS.escape(id)}`);
-  if (!el) throw new Error(`missing #${id}`);
-  return el;
-}
-
 /** A labelled input with its error slot: label, control, hint, [data-error-for]. */
 export function field(opts: {
   id: string;

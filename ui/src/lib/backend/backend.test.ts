@@ -1,0 +1,70 @@
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+
+const invoke = vi.fn();
+vi.mock('@tauri-apps/api/core', () => ({ invoke: (...args: unknown[]) => invoke(...args) as unknown }));
+
+const { TauriBackend } = await import('./tauri');
+const { toAppError } = await import('./backend');
+
+const input = { birthName: 'Nguyễn Văn An', dateOfBirth: '1990-01-31', sex: 'male' as const, personalId: '001090123456' };
+
+describe('TauriBackend', () => {
+  beforeEach(() => {
+    invoke.mockReset();
+    invoke.mockResolvedValue('ok');
+  });
+
+  it('calls each command by its name with camelCase arguments', async () => {
+    const b = new TauriBackend();
+    await b.appStatus();
+    await b.setLanguage('en');
+    await b.createOperator('A', 'p1', 'p2');
+    await b.unlock('p');
+    await b.lock();
+    await b.validateEnrollment(input);
+    await b.saveDraft(null, input);
+    await b.saveDraft('d1', input);
+    await b.getDraft('d1');
+    await b.finalise('d1');
+    await b.listEnrollments();
+    expect(invoke.mock.calls).toEqual([
+      ['app_status', undefined],
+      ['set_language', { lang: 'en' }],
+      ['create_operator', { name: 'A', passphrase: 'p1', passphraseConfirm: 'p2' }],
+      ['unlock', { passphrase: 'p' }],
+      ['lock', undefined],
+      ['validate_enrollment', { input }],
+      ['save_draft', { id: null, input }],
+      ['save_draft', { id: 'd1', input }],
+      ['get_draft', { id: 'd1' }],
+      ['finalise', { id: 'd1' }],
+      ['list_enrollments', undefined],
+    ]);
+  });
+
+  it('rejects with the AppError the command sent', async () => {
+    const err = {
+      code: 'invalidInput',
+      message: 'Thông tin chưa hợp lệ.',
+      fieldErrors: [{ field: 'personalId', rule: 'notTwelveDigits', message: 'Số định danh cá nhân: phải gồm đúng 12 chữ số.' }],
+    };
+    invoke.mockRejectedValue(err);
+    await expect(new TauriBackend().finalise('d1')).rejects.toEqual(err);
+  });
+});
+
+describe('toAppError', () => {
+  it('keeps a well-formed error', () => {
+    expect(toAppError({ code: 'wrongPassphrase', message: 'Sai.' })).toEqual({ code: 'wrongPassphrase', message: 'Sai.' });
+  });
+  it('turns strings and unknown codes into internal errors', () => {
+    expect(toAppError('IPC down')).toEqual({ code: 'internal', message: 'IPC down' });
+    expect(toAppError({ code: 'weird', message: 'x' })).toEqual({ code: 'internal', message: 'x' });
+    expect(toAppError(undefined)).toEqual({ code: 'internal', message: '' });
+  });
+  it('drops malformed field errors', () => {
+    expect(
+      toAppError({ code: 'invalidInput', message: 'm', fieldErrors: [{ field: 'sex', message: 's' }, { nope: 1 }] }).fieldErrors,
+    ).toEqual([{ field: 'sex', rule: '', message: 's' }]);
+  });
+});
