@@ -89,7 +89,7 @@ const MESSAGES: Record<string, Record<Lang, string>> = {
     vi: 'Thông tin chưa hợp lệ. Vui lòng sửa các ô được đánh dấu.',
     en: 'Some information is not valid. Please fix the marked fields.',
   },
-  locked: { vi: 'Ứng dụng đang khoá.', en: 'The app is locked.' },
+  locked: { vi: 'Ứng dụng đang khóa.', en: 'The app is locked.' },
   notFound: { vi: 'Không tìm thấy hồ sơ.', en: 'Record not found.' },
   alreadySetUp: { vi: 'Máy này đã có người thu nhận.', en: 'This device is already set up.' },
   notProvisioned: {

@@ -233,8 +233,12 @@ export function createEnrollmentForm(opts: EnrollmentFormOptions): EnrollmentFor
 
   const setBusy = (on: boolean): void => {
     busy = on;
-    for (const b of [btnSave, btnFinalise, btnNew]) b.toggleAttribute('aria-disabled', on);
-    el.toggleAttribute('aria-busy', on);
+    for (const b of [btnSave, btnFinalise, btnNew]) {
+      if (on) b.setAttribute('aria-disabled', 'true');
+      else b.removeAttribute('aria-disabled');
+    }
+    if (on) el.setAttribute('aria-busy', 'true');
+    else el.removeAttribute('aria-busy');
   };
 
   // ---- events ------------------------------------------------------------

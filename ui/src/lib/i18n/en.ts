@@ -49,7 +49,7 @@ export const en: Messages = {
   'form.new': 'New record',
   'form.shortcuts': 'Shortcuts: Ctrl+S save draft · Ctrl+Enter finalise and seal',
   'form.saving': 'Saving…',
-  'form.savedAt': 'Saved automatically at {time}',
+  'form.savedAt': 'Draft saved at {time}',
   'form.unsaved': 'Unsaved changes',
   'form.saved': 'Draft saved.',
   'form.finalised': 'Sealed the record of {name}; waiting to upload.',
