@@ -1,0 +1,19 @@
+//! The kit's application service: what the app shell (src-tauri) and the tests drive.
+//!
+//! [`Kit`] owns the operator session (locked / unlocked vault), the enrollment workflow
+//! (draft → finalise → sealed bundle in the outbox) and the background sync worker.
+//! It knows nothing of Tauri or JSON: the shell adapts it.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod error;
+mod kit;
+mod operator;
+
+pub use error::{FormError, KitError};
+pub use kit::{Kit, KitConfig, SessionState, Status};
+pub use operator::OperatorRule;
+
+pub use ghidanh_bundle::EnrollmentId;
+pub use ghidanh_record::{EnrollmentInput, Lang};
+pub use ghidanh_vault::{EnrollmentState, EnrollmentSummary, KdfParams};

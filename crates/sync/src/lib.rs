@@ -1,0 +1,18 @@
+//! The kit's sync engine.
+//!
+//! A background task that, whenever the registry answers, registers the device once and
+//! uploads every sealed bundle in the outbox, oldest first. It verifies each receipt's
+//! signature and that it is about the bytes sent before the vault changes any state.
+//! Failures back off exponentially with jitter; nothing here ever blocks the UI.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod backoff;
+mod client;
+mod error;
+mod worker;
+
+pub use backoff::Backoff;
+pub use client::{Client, Registration};
+pub use error::SyncError;
+pub use worker::{spawn, SyncConfig, SyncHandle};
