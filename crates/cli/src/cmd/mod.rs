@@ -1,0 +1,5 @@
+//! One module per command group.
+
+pub mod bundle;
+pub mod device;
+pub mod registry;

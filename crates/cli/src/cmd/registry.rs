@@ -1,0 +1,110 @@
+//! `ghidanh registry init | serve | bundles`.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::Subcommand;
+use ghidanh_registry::Registry;
+
+#[derive(Subcommand)]
+pub enum RegistryCmd {
+    /// Create a registry: keys and an empty database.
+    Init {
+        /// Data directory.
+        #[arg(long)]
+        data: PathBuf,
+    },
+    /// Serve the registry's HTTP API until Ctrl-C or SIGTERM.
+    Serve {
+        /// Data directory.
+        #[arg(long)]
+        data: PathBuf,
+        /// Address to listen on (port 0 picks a free port).
+        #[arg(long, default_value = "127.0.0.1:8640")]
+        listen: SocketAddr,
+    },
+    /// List the accepted bundles.
+    Bundles {
+        /// Data directory.
+        #[arg(long)]
+        data: PathBuf,
+        /// One JSON object per line.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+impl RegistryCmd {
+    pub fn run(self) -> anyhow::Result<ExitCode> {
+        match self {
+            RegistryCmd::Init { data } => {
+                let keys = ghidanh_registry::init(&data)
+                    .with_context(|| format!("cannot create a registry in {}", data.display()))?;
+                println!("registry created in {}", data.display());
+                println!("key id {}", keys.key_id());
+            }
+            RegistryCmd::Serve { data, listen } => serve(data, listen)?,
+            RegistryCmd::Bundles { data, json } => bundles(data, json)?,
+        }
+        Ok(ExitCode::SUCCESS)
+    }
+}
+
+fn serve(data: PathBuf, listen: SocketAddr) -> anyhow::Result<()> {
+    let registry = Arc::new(
+        Registry::open(&data)
+            .with_context(|| format!("cannot open the registry in {}", data.display()))?,
+    );
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .with_context(|| format!("cannot listen on {listen}"))?;
+        let addr = listener
+            .local_addr()
+            .context("cannot read the bound address")?;
+        // Scripts and tests wait for this exact line; with port 0 it carries the real port.
+        println!("listening on http://{addr}");
+        std::io::stdout().flush().ok();
+        tracing::info!(key_id = %registry.key_id(), %addr, "registry serving");
+        ghidanh_registry::serve_with(registry, listener)
+            .await
+            .context("the server failed")
+    })
+}
+
+fn bundles(data: PathBuf, json: bool) -> anyhow::Result<()> {
+    let bundles = ghidanh_registry::list_bundles(&data)
+        .with_context(|| format!("cannot read the registry in {}", data.display()))?;
+    let mut out = std::io::stdout().lock();
+    for b in bundles {
+        if json {
+            let line = serde_json::json!({
+                "bundleId": b.bundle_id.to_string(),
+                "deviceId": b.device_id.to_string(),
+                "receiptId": b.receipt_id.to_string(),
+                "verdict": b.verdict,
+                "receivedAt": b.received_at,
+            });
+            writeln!(out, "{line}")?;
+        } else {
+            writeln!(
+                out,
+                "{}  {}  {}  {}  {}",
+                b.bundle_id,
+                b.device_id,
+                b.receipt_id,
+                b.verdict,
+                super::bundle::rfc3339(b.received_at)
+            )?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,54 @@
+//! `ghidanh`: run a registry, provision devices, inspect bundles.
+//!
+//! Output meant for people and scripts goes to stdout; logs (`RUST_LOG`) go to stderr.
+#![forbid(unsafe_code)]
+
+mod cmd;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "ghidanh", version, about = "Ghi Danh enrollment kit tools")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run and administer a registry.
+    #[command(subcommand)]
+    Registry(cmd::registry::RegistryCmd),
+    /// Provision kit devices.
+    #[command(subcommand)]
+    Device(cmd::device::DeviceCmd),
+    /// Look at bundles.
+    #[command(subcommand)]
+    Bundle(cmd::bundle::BundleCmd),
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Registry(c) => c.run(),
+        Command::Device(c) => c.run(),
+        Command::Bundle(c) => c.run(),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
