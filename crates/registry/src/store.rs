@@ -404,7 +404,11 @@ fn insert_accepted_in(tx: &Transaction<'_>, row: &AcceptedRow<'_>) -> Result<(),
 
 /// Runs the missing migrations in one transaction, so a failure leaves the old schema intact.
 fn migrate(conn: &mut Connection) -> Result<(), RegistryError> {
-    let supported = MIGRATIONS.len() as i64;
+    migrate_with(conn, MIGRATIONS)
+}
+
+fn migrate_with(conn: &mut Connection, migrations: &[&str]) -> Result<(), RegistryError> {
+    let supported = migrations.len() as i64;
     let found: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
     if found > supported {
         return Err(RegistryError::SchemaTooNew { found, supported });
@@ -413,7 +417,7 @@ fn migrate(conn: &mut Connection) -> Result<(), RegistryError> {
         return Ok(());
     }
     let tx = conn.transaction()?;
-    for sql in &MIGRATIONS[found as usize..] {
+    for sql in &migrations[found as usize..] {
         tx.execute_batch(sql)?;
     }
     tx.pragma_update(None, "user_version", supported)?;
@@ -456,6 +460,31 @@ mod tests {
             Store::open(&path),
             Err(RegistryError::SchemaTooNew { found: 99, .. })
         ));
+    }
+
+    #[test]
+    fn a_failing_migration_leaves_the_old_schema_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut conn = Connection::open(dir.path().join("t.db")).unwrap();
+        let v1 = "CREATE TABLE a (x INTEGER);";
+        migrate_with(&mut conn, &[v1]).unwrap();
+        conn.execute("INSERT INTO a VALUES (1)", []).unwrap();
+        let broken = ["CREATE TABLE b (y INTEGER);", "THIS IS NOT SQL;"].concat();
+        assert!(migrate_with(&mut conn, &[v1, &broken]).is_err());
+        let v: i64 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, 1);
+        let b_exists: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE name = 'b'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(b_exists, 0);
+        let x: i64 = conn.query_row("SELECT x FROM a", [], |r| r.get(0)).unwrap();
+        assert_eq!(x, 1);
     }
 
     #[test]
