@@ -1,0 +1,90 @@
+# Ghi Danh — the two commands a newcomer needs: `make run` and `make test`.
+# Both install what is missing first (Debian packages with apt-get, the UI's npm packages
+# with `npm ci`, tauri-driver from crates.io for the end-to-end tests).
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+DEMO_DIR ?= $(CURDIR)/.ghidanh-demo
+PORT ?= 8640
+CARGO ?= cargo
+export PATH := $(HOME)/.cargo/bin:$(PATH)
+
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# Tauri 2 on Linux (WebKitGTK), SQLCipher's libcrypto, Xvfb + WebKitWebDriver for the e2e tests,
+# ImageMagick for screenshots.
+APT_PACKAGES := build-essential pkg-config curl wget file libssl-dev libwebkit2gtk-4.1-dev \
+	libxdo-dev libayatana-appindicator3-dev librsvg2-dev xvfb webkit2gtk-driver \
+	imagemagick x11-utils
+
+.PHONY: help run test deps deps-apt deps-node deps-rust deps-e2e ui build lint test-ui test-rust clean-demo
+
+help:
+	@echo "make run   — install what is missing, build, start the registry and the kit app (demo data in $(DEMO_DIR))"
+	@echo "make test  — install what is missing and run every test (Rust, UI, end-to-end)"
+
+## ---- installing -------------------------------------------------------------------------
+
+deps: deps-apt deps-node deps-rust ui/node_modules/.installed
+
+deps-apt:
+	@missing=""; for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  $(SUDO) apt-get update -qq; \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+deps-node:
+	@if ! command -v npm >/dev/null 2>&1; then \
+	  echo "installing Node.js and npm from Debian"; \
+	  $(SUDO) apt-get update -qq; \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends nodejs npm; \
+	fi
+
+deps-rust:
+	@command -v $(CARGO) >/dev/null 2>&1 || { \
+	  echo "error: no Rust toolchain (cargo) found. Ghi Danh needs Rust stable >= 1.90;"; \
+	  echo "install it with rustup (https://rustup.rs) and run make again."; exit 1; }
+
+deps-e2e: deps-rust
+	@scripts/install-tauri-driver.sh
+
+ui/node_modules/.installed: ui/package-lock.json
+	cd ui && npm ci --ignore-scripts --no-audit --no-fund
+	@touch $@
+
+## ---- building ---------------------------------------------------------------------------
+
+ui: deps
+	cd ui && npm run build
+
+build: ui
+	$(CARGO) build -p ghidanh-cli -p ghidanh-app
+
+## ---- running the demo ---------------------------------------------------------------------
+
+run: build
+	@DEMO_DIR="$(DEMO_DIR)" PORT="$(PORT)" scripts/run-demo.sh
+
+clean-demo:
+	rm -rf "$(DEMO_DIR)"
+
+## ---- testing ----------------------------------------------------------------------------
+
+lint: deps
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	cd ui && npm run check && npm run lint
+
+test-ui: deps
+	cd ui && npm test
+
+test-rust: build deps-e2e
+	$(CARGO) test --workspace --no-fail-fast
+
+test: lint test-ui test-rust
+	@echo "make test: all passed"

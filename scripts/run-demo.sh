@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Starts the demo: a registry on 127.0.0.1:$PORT over an embedded SQLite store, and the kit app
+# provisioned against it. Data lives in $DEMO_DIR and survives Ctrl-C for the next run.
+set -euo pipefail
+
+root="$(cd "$(dirname "$0")/.." && pwd)"
+DEMO_DIR="${DEMO_DIR:-$root/.ghidanh-demo}"
+PORT="${PORT:-8640}"
+target="${CARGO_TARGET_DIR:-$root/target}/debug"
+ghidanh="$target/ghidanh"
+app="$target/ghidanh-app"
+
+mkdir -p "$DEMO_DIR"
+if [ ! -f "$DEMO_DIR/registry/registry.key" ]; then
+  echo "creating demo registry keys in $DEMO_DIR/registry"
+  "$ghidanh" registry init --data "$DEMO_DIR/registry"
+fi
+if [ ! -f "$DEMO_DIR/device.gdprov" ]; then
+  echo "provisioning a demo device"
+  "$ghidanh" device provision --data "$DEMO_DIR/registry" --url "http://127.0.0.1:$PORT" \
+    --out "$DEMO_DIR/device.gdprov" --label "Thiết bị thử nghiệm"
+fi
+
+"$ghidanh" registry serve --data "$DEMO_DIR/registry" --listen "127.0.0.1:$PORT" &
+registry_pid=$!
+cleanup() {
+  kill "$registry_pid" 2>/dev/null || true
+  wait "$registry_pid" 2>/dev/null || true
+  echo "stopped; demo data kept in $DEMO_DIR (make clean-demo removes it)"
+}
+trap cleanup EXIT INT TERM
+
+export GHIDANH_DATA_DIR="$DEMO_DIR/kit"
+export GHIDANH_PROVISIONING="$DEMO_DIR/device.gdprov"
+if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
+  echo "no display found: running the app under a virtual X server (xvfb-run); the window is not visible"
+  xvfb-run -a "$app"
+else
+  "$app"
+fi
