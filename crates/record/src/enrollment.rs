@@ -34,15 +34,23 @@ impl ValidRecord {
     ///
     /// `today` bounds the date of birth; callers pass the local date.
     pub fn validate(input: &EnrollmentInput, today: Date) -> Result<ValidRecord, Vec<FieldError>> {
-        let mut errors = Vec::new();
-        let name = BirthName::parse(&input.birth_name).map_err(|e| errors.push(e));
-        let dob = BirthDate::parse(&input.date_of_birth, today).map_err(|e| errors.push(e));
+        let name = BirthName::parse(&input.birth_name);
+        let dob = BirthDate::parse(&input.date_of_birth, today);
         let sex = match input.sex.trim() {
-            "" => Err(errors.push(FieldError::new(Field::Sex, Rule::Required))),
-            s => Sex::parse(s)
-                .ok_or_else(|| errors.push(FieldError::new(Field::Sex, Rule::InvalidSex))),
+            "" => Err(FieldError::new(Field::Sex, Rule::Required)),
+            s => Sex::parse(s).ok_or_else(|| FieldError::new(Field::Sex, Rule::InvalidSex)),
         };
-        let id = PersonalId::parse(&input.personal_id).map_err(|e| errors.push(e));
+        let id = PersonalId::parse(&input.personal_id);
+        let mut errors: Vec<FieldError> = [
+            name.as_ref().err(),
+            dob.as_ref().err(),
+            sex.as_ref().err(),
+            id.as_ref().err(),
+        ]
+        .into_iter()
+        .flatten()
+        .cloned()
+        .collect();
 
         // The ID number's century/sex digit and year must agree with the other fields;
         // checked only when those fields are themselves valid, so each error has one cause.

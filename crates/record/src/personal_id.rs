@@ -63,7 +63,7 @@ impl PersonalId {
 
     /// The sex the number encodes: G even is male, odd is female.
     pub fn sex(&self) -> Sex {
-        if self.digit(3) % 2 == 0 {
+        if self.digit(3).is_multiple_of(2) {
             Sex::Male
         } else {
             Sex::Female
