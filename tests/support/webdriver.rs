@@ -30,6 +30,9 @@ use crate::process::{pids_in_group, ChildGuard, Xvfb};
 const DRIVER_READY_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long the app gets to start and load its page (new session).
 const SESSION_TIMEOUT: Duration = Duration::from_secs(60);
+/// `GHIDANH_E2E_XVFB=1`: start Xvfb even when `$DISPLAY` is set (keeps the
+/// app off a developer's desktop).
+pub const ENV_FORCE_XVFB: &str = "GHIDANH_E2E_XVFB";
 /// Default wait for elements.
 pub const ELEMENT_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -42,7 +45,8 @@ pub struct LaunchOptions {
     /// `GHIDANH_PROVISIONING`. `GHIDANH_DATA_DIR` is always set to a fresh
     /// temporary directory unless given here.
     pub env: Vec<(String, OsString)>,
-    /// Always start Xvfb, even when `$DISPLAY` is set.
+    /// Always start Xvfb, even when `$DISPLAY` is set (also with
+    /// `GHIDANH_E2E_XVFB=1`).
     pub force_xvfb: bool,
 }
 
@@ -93,9 +97,11 @@ impl AppSession {
         let logs = paths::logs_dir().join(name);
         std::fs::create_dir_all(&logs).with_context(|| format!("creating {}", logs.display()))?;
 
+        let force_xvfb =
+            options.force_xvfb || std::env::var_os(ENV_FORCE_XVFB).is_some_and(|v| v == "1");
         let existing_display = std::env::var("DISPLAY").ok().filter(|d| !d.is_empty());
         let (xvfb, display) = match existing_display {
-            Some(display) if !options.force_xvfb => (None, display),
+            Some(display) if !force_xvfb => (None, display),
             _ => {
                 let xvfb = Xvfb::start(&logs.join("xvfb.log"))?;
                 let display = xvfb.display.clone();
