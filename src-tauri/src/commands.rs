@@ -1,45 +1,269 @@
 //! Tauri commands callable from the UI with `invoke(name, args)`.
 //!
-//! Placeholders for now: they will be replaced by thin wrappers around the
-//! `ghidanh-kit` crate. Keep each command small: parse arguments, call the
-//! kit, map the error.
+//! Each command is a thin adapter: JSON arguments in, one `Kit` call, JSON out. Blocking kit
+//! work (Argon2id, SQLite fsyncs) runs on the blocking pool so the window never freezes.
+//! Errors cross as data, `{code, message, fieldErrors}`; the UI switches on `code`.
 
+use std::sync::Arc;
+
+use ghidanh_bundle::RejectReason;
+use ghidanh_kit::{
+    EnrollmentId, EnrollmentInput, EnrollmentSummary, FormError, Kit, KitError, Lang, SessionState,
+    Status,
+};
 use serde::Serialize;
 use tauri::State;
 
 use crate::AppState;
 
-/// What the UI needs to decide which screen to show first.
+/// What the UI needs to decide which screen to show.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct AppStatus {
-    /// `needsSetup` until the kit is provisioned.
-    pub state: &'static str,
-    pub operator_name: Option<String>,
-    pub device_id: Option<String>,
-    pub registry_url: Option<String>,
-    /// UI language, `vi` by default.
-    pub language: &'static str,
+    state: &'static str,
+    operator_name: Option<String>,
+    device_id: Option<String>,
+    registry_url: Option<String>,
+    language: &'static str,
 }
 
-impl AppStatus {
-    /// Status of a kit that has not been provisioned yet.
-    pub fn needs_setup() -> Self {
-        Self {
-            state: "needsSetup",
-            operator_name: None,
-            device_id: None,
-            registry_url: None,
-            language: "vi",
+impl From<Status> for AppStatus {
+    fn from(s: Status) -> Self {
+        AppStatus {
+            state: match s.state {
+                SessionState::NeedsSetup => "needsSetup",
+                SessionState::Locked => "locked",
+                SessionState::Unlocked => "unlocked",
+            },
+            operator_name: s.operator_name,
+            device_id: s.device_id,
+            registry_url: s.registry_url,
+            language: s.language.code(),
         }
     }
 }
 
-/// Placeholder: always reports a kit that still needs setup.
+/// One broken rule, localized.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct FieldErrorDto {
+    field: String,
+    rule: String,
+    message: String,
+}
+
+impl From<FormError> for FieldErrorDto {
+    fn from(e: FormError) -> Self {
+        FieldErrorDto {
+            field: e.field,
+            rule: e.rule,
+            message: e.message,
+        }
+    }
+}
+
+/// The error object every command rejects with.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct AppError {
+    code: &'static str,
+    message: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    field_errors: Vec<FieldErrorDto>,
+}
+
+impl AppError {
+    fn new(e: KitError, lang: Lang) -> AppError {
+        if let KitError::Internal(detail) | KitError::NotProvisioned(detail) = &e {
+            // Details are for the log only; they never reach the screen.
+            tracing::error!(code = e.code(), %detail, "command failed");
+        }
+        AppError {
+            code: e.code(),
+            message: e.message(lang),
+            field_errors: e.form_errors(lang).into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+/// One line of the enrollment list.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct EnrollmentSummaryDto {
+    id: String,
+    birth_name: String,
+    personal_id: String,
+    state: &'static str,
+    receipt_id: Option<String>,
+    reason: Option<String>,
+    updated_at: String,
+}
+
+impl EnrollmentSummaryDto {
+    fn new(s: EnrollmentSummary, lang: Lang) -> Self {
+        EnrollmentSummaryDto {
+            id: s.id.to_string(),
+            birth_name: s.input.birth_name,
+            personal_id: s.input.personal_id,
+            state: s.state.code(),
+            receipt_id: s.receipt_id,
+            reason: s.reason.map(|code| {
+                let msg = RejectReason::parse(&code).message(lang);
+                format!("{msg} ({code})")
+            }),
+            updated_at: rfc3339_ms(s.updated_at_ms),
+        }
+    }
+}
+
+fn rfc3339_ms(ms: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_default()
+}
+
+/// The result of saving a draft.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct SaveResult {
+    id: String,
+    errors: Vec<FieldErrorDto>,
+}
+
+type CmdResult<T> = Result<T, AppError>;
+
+/// Runs blocking kit work off the UI thread and maps its error.
+async fn with_kit<T: Send + 'static>(
+    state: State<'_, AppState>,
+    f: impl FnOnce(&Kit, Lang) -> Result<T, KitError> + Send + 'static,
+) -> CmdResult<T> {
+    let kit: Arc<Kit> = state.kit.clone();
+    tauri::async_runtime::spawn_blocking(move || {
+        let lang = kit.language();
+        f(&kit, lang).map_err(|e| AppError::new(e, kit.language()))
+    })
+    .await
+    .map_err(|_| AppError::new(KitError::Internal("task failed".into()), Lang::Vi))?
+}
+
+fn parse_id(id: &str) -> Result<EnrollmentId, KitError> {
+    EnrollmentId::parse(id).map_err(|_| KitError::NotFound)
+}
+
+fn field_errors(kit: &Kit, input: &EnrollmentInput, lang: Lang) -> Vec<FieldErrorDto> {
+    kit.validate(input)
+        .iter()
+        .map(|e| FormError::from_field_error(e, lang).into())
+        .collect()
+}
+
+/// Session state and header facts.
 #[tauri::command]
-pub fn app_status(state: State<'_, AppState>) -> AppStatus {
-    let _config = &state.config;
-    AppStatus::needs_setup()
+pub async fn app_status(state: State<'_, AppState>) -> CmdResult<AppStatus> {
+    with_kit(state, |kit, _| kit.status().map(Into::into)).await
+}
+
+/// Switches the language of messages ("vi" or "en").
+#[tauri::command]
+pub async fn set_language(state: State<'_, AppState>, lang: String) -> CmdResult<AppStatus> {
+    with_kit(state, move |kit, _| {
+        let lang = Lang::parse(&lang).unwrap_or_default();
+        kit.set_language(lang).map(Into::into)
+    })
+    .await
+}
+
+/// Creates the first operator account and opens the vault.
+#[tauri::command]
+pub async fn create_operator(
+    state: State<'_, AppState>,
+    name: String,
+    passphrase: String,
+    passphrase_confirm: String,
+) -> CmdResult<AppStatus> {
+    let passphrase = zeroize::Zeroizing::new(passphrase);
+    let confirm = zeroize::Zeroizing::new(passphrase_confirm);
+    with_kit(state, move |kit, _| {
+        kit.create_operator(&name, &passphrase, &confirm)
+            .map(Into::into)
+    })
+    .await
+}
+
+/// Opens the vault with the operator's passphrase.
+#[tauri::command]
+pub async fn unlock(state: State<'_, AppState>, passphrase: String) -> CmdResult<AppStatus> {
+    let passphrase = zeroize::Zeroizing::new(passphrase);
+    with_kit(state, move |kit, _| kit.unlock(&passphrase).map(Into::into)).await
+}
+
+/// Closes the vault.
+#[tauri::command]
+pub async fn lock(state: State<'_, AppState>) -> CmdResult<AppStatus> {
+    with_kit(state, |kit, _| kit.lock().map(Into::into)).await
+}
+
+/// Every broken rule of the form as typed.
+#[tauri::command]
+pub async fn validate_enrollment(
+    state: State<'_, AppState>,
+    input: EnrollmentInput,
+) -> CmdResult<Vec<FieldErrorDto>> {
+    with_kit(state, move |kit, lang| Ok(field_errors(kit, &input, lang))).await
+}
+
+/// Saves a draft (valid or not) and returns its id and current problems.
+#[tauri::command]
+pub async fn save_draft(
+    state: State<'_, AppState>,
+    id: Option<String>,
+    input: EnrollmentInput,
+) -> CmdResult<SaveResult> {
+    with_kit(state, move |kit, lang| {
+        let id = id.as_deref().map(parse_id).transpose()?;
+        let (id, _) = kit.save_draft(id, &input)?;
+        Ok(SaveResult {
+            id: id.to_string(),
+            errors: field_errors(kit, &input, lang),
+        })
+    })
+    .await
+}
+
+/// The record of a draft, to load it back into the form.
+#[tauri::command]
+pub async fn get_draft(state: State<'_, AppState>, id: String) -> CmdResult<EnrollmentInput> {
+    with_kit(state, move |kit, _| {
+        Ok(kit.enrollment(parse_id(&id)?)?.input)
+    })
+    .await
+}
+
+/// Seals a valid draft into a bundle and queues it for upload.
+#[tauri::command]
+pub async fn finalise(state: State<'_, AppState>, id: String) -> CmdResult<EnrollmentSummaryDto> {
+    with_kit(state, move |kit, lang| {
+        Ok(EnrollmentSummaryDto::new(
+            kit.finalise(parse_id(&id)?)?,
+            lang,
+        ))
+    })
+    .await
+}
+
+/// Every enrollment, newest first.
+#[tauri::command]
+pub async fn list_enrollments(state: State<'_, AppState>) -> CmdResult<Vec<EnrollmentSummaryDto>> {
+    with_kit(state, |kit, lang| {
+        Ok(kit
+            .list()?
+            .into_iter()
+            .map(|s| EnrollmentSummaryDto::new(s, lang))
+            .collect())
+    })
+    .await
 }
 
 #[cfg(test)]
@@ -47,17 +271,47 @@ mod tests {
     use super::*;
 
     #[test]
-    fn needs_setup_serializes_like_the_ui_expects() {
-        let json = serde_json::to_value(AppStatus::needs_setup()).unwrap();
+    fn errors_cross_as_code_message_and_field_errors() {
+        let e = KitError::InvalidOperator(vec![ghidanh_kit::OperatorRule::PassphraseMismatch]);
+        let json = serde_json::to_value(AppError::new(e, Lang::En)).unwrap();
         assert_eq!(
             json,
             serde_json::json!({
-                "state": "needsSetup",
-                "operatorName": null,
-                "deviceId": null,
-                "registryUrl": null,
-                "language": "vi"
+                "code": "invalidInput",
+                "message": "Please correct the marked fields.",
+                "fieldErrors": [{
+                    "field": "passphraseConfirm",
+                    "rule": "mismatch",
+                    "message": "Passphrase again: does not match the passphrase."
+                }]
             })
         );
+        let json = serde_json::to_value(AppError::new(KitError::Internal("disk".into()), Lang::Vi))
+            .unwrap();
+        assert_eq!(json["code"], "internal");
+        assert!(
+            !json.to_string().contains("disk"),
+            "details stay out of the UI"
+        );
+    }
+
+    #[test]
+    fn rejected_reasons_are_explained_and_keep_their_code() {
+        let s = EnrollmentSummary {
+            id: EnrollmentId::new(),
+            input: EnrollmentInput::default(),
+            state: ghidanh_kit::EnrollmentState::Rejected,
+            bundle_id: None,
+            receipt_id: None,
+            reason: Some("unknown_device".into()),
+            updated_at_ms: 0,
+        };
+        let dto = EnrollmentSummaryDto::new(s, Lang::Vi);
+        assert_eq!(
+            dto.reason.as_deref(),
+            Some("máy chưa được đăng ký với trung tâm (unknown_device)")
+        );
+        assert_eq!(dto.updated_at, "1970-01-01T00:00:00Z");
+        assert_eq!(dto.state, "rejected");
     }
 }

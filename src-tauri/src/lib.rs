@@ -8,21 +8,51 @@
 pub mod commands;
 mod config;
 
+use std::sync::Arc;
+
+use ghidanh_kit::{KdfParams, Kit, KitConfig};
+use tauri::Manager;
+
 pub use config::Config;
 
 /// State shared by every command through `tauri::State<AppState>`.
-#[derive(Debug)]
 pub struct AppState {
-    pub config: Config,
+    /// The kit: session, enrollments, sync.
+    pub kit: Arc<Kit>,
 }
 
 /// Builds and runs the app. Reads its configuration from the environment
 /// (see [`Config::from_env`]).
-pub fn run() {
+pub fn run() -> anyhow::Result<()> {
     let config = Config::from_env();
     tauri::Builder::default()
-        .manage(AppState { config })
-        .invoke_handler(tauri::generate_handler![commands::app_status])
-        .run(tauri::tauri_build_context!())
-        .expect("error while running the Ghi Danh app");
+        .setup(move |app| {
+            let data_dir = match config.data_dir.clone() {
+                Some(dir) => dir,
+                None => app.path().app_data_dir()?.join("vault"),
+            };
+            tracing::info!(data_dir = %data_dir.display(), "opening the kit");
+            let kit = Kit::new(KitConfig {
+                data_dir,
+                provisioning_file: config.provisioning.clone(),
+                kdf: KdfParams::default(),
+                sync: Default::default(),
+            })?;
+            app.manage(AppState { kit: Arc::new(kit) });
+            Ok(())
+        })
+        .invoke_handler(tauri::generate_handler![
+            commands::app_status,
+            commands::set_language,
+            commands::create_operator,
+            commands::unlock,
+            commands::lock,
+            commands::validate_enrollment,
+            commands::save_draft,
+            commands::get_draft,
+            commands::finalise,
+            commands::list_enrollments,
+        ])
+        .run(tauri::tauri_build_context!())?;
+    Ok(())
 }

@@ -12,6 +12,8 @@
 
 pub mod paths;
 pub mod process;
+pub mod registry;
 pub mod webdriver;
 
+pub use registry::{ghidanh, RegistryData, RegistryProcess};
 pub use webdriver::{AppSession, LaunchOptions};

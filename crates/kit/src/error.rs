@@ -100,7 +100,7 @@ impl KitError {
     pub fn message(&self, lang: Lang) -> String {
         let vi = lang == Lang::Vi;
         match self {
-            KitError::WrongPassphrase if vi => "Mật khẩu không đúng. Vui lòng nhập lại.".into(),
+            KitError::WrongPassphrase if vi => "Cụm mật khẩu không đúng. Vui lòng nhập lại.".into(),
             KitError::WrongPassphrase => "Wrong passphrase. Please try again.".into(),
             KitError::InvalidRecord(_) | KitError::InvalidOperator(_) if vi => {
                 "Vui lòng sửa các trường được đánh dấu.".into()

@@ -42,23 +42,23 @@ impl OperatorRule {
     fn message(self, lang: Lang) -> String {
         match (self, lang) {
             (OperatorRule::NameRequired, Lang::Vi) => {
-                "Họ tên người thu nhận: không được để trống.".into()
+                "Họ và tên người thu nhận: không được để trống.".into()
             }
             (OperatorRule::NameRequired, Lang::En) => "Operator name: is required.".into(),
             (OperatorRule::NameTooLong, Lang::Vi) => {
-                format!("Họ tên người thu nhận: không được dài quá {MAX_NAME_CHARS} ký tự.")
+                format!("Họ và tên người thu nhận: không được dài quá {MAX_NAME_CHARS} ký tự.")
             }
             (OperatorRule::NameTooLong, Lang::En) => {
                 format!("Operator name: must be at most {MAX_NAME_CHARS} characters.")
             }
             (OperatorRule::PassphraseTooShort, Lang::Vi) => {
-                format!("Mật khẩu: phải có ít nhất {MIN_PASSPHRASE_CHARS} ký tự.")
+                format!("Cụm mật khẩu: phải có ít nhất {MIN_PASSPHRASE_CHARS} ký tự.")
             }
             (OperatorRule::PassphraseTooShort, Lang::En) => {
                 format!("Passphrase: must be at least {MIN_PASSPHRASE_CHARS} characters.")
             }
             (OperatorRule::PassphraseMismatch, Lang::Vi) => {
-                "Nhập lại mật khẩu: không khớp với mật khẩu đã nhập.".into()
+                "Nhập lại cụm mật khẩu: không khớp với cụm mật khẩu đã nhập.".into()
             }
             (OperatorRule::PassphraseMismatch, Lang::En) => {
                 "Passphrase again: does not match the passphrase.".into()
@@ -124,7 +124,7 @@ mod tests {
             OperatorRule::PassphraseMismatch
                 .to_form_error(Lang::Vi)
                 .message,
-            "Nhập lại mật khẩu: không khớp với mật khẩu đã nhập."
+            "Nhập lại cụm mật khẩu: không khớp với cụm mật khẩu đã nhập."
         );
     }
 }

@@ -80,7 +80,7 @@ fn setup_then_lock_then_unlock() {
     assert_eq!(err.code(), "wrongPassphrase");
     assert_eq!(
         err.message(Lang::Vi),
-        "Mật khẩu không đúng. Vui lòng nhập lại."
+        "Cụm mật khẩu không đúng. Vui lòng nhập lại."
     );
     assert_eq!(kit.status().unwrap().state, SessionState::Locked);
 

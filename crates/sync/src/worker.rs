@@ -26,7 +26,7 @@ impl Default for SyncConfig {
         SyncConfig {
             backoff: Backoff {
                 initial: Duration::from_secs(1),
-                max: Duration::from_secs(60),
+                max: Duration::from_secs(30),
             },
             request_timeout: Duration::from_secs(60),
             idle_poll: Duration::from_secs(30),

@@ -42,6 +42,18 @@ impl Vault {
         .collect()
     }
 
+    /// The sealed bytes of a bundle, delivered or not (removable-media export reads these).
+    pub fn sealed_bundle(&self, bundle_id: BundleId) -> Result<Option<Vec<u8>>, VaultError> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT bytes FROM outbox WHERE bundle_id = ?1",
+                [bundle_id.to_string()],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
     /// When the next upload attempt is due (Unix ms), if any bundle waits.
     pub fn next_attempt_at(&self) -> Result<Option<i64>, VaultError> {
         Ok(self

@@ -1,0 +1,186 @@
+//! Kit ↔ registry across processes: the real `ghidanh registry serve` on loopback and the
+//! kit's own sync worker. Needs `cargo build -p ghidanh-cli` first.
+
+#![forbid(unsafe_code)]
+
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, ensure, Context, Result};
+use ghidanh_bundle::{Envelope, Provisioning, Verdict};
+use ghidanh_kit::{
+    EnrollmentId, EnrollmentInput, EnrollmentState, EnrollmentSummary, KdfParams, Kit, KitConfig,
+};
+use ghidanh_sync::{Backoff, Client, SyncConfig};
+use ghidanh_tests::process::free_ports;
+use ghidanh_tests::{RegistryData, RegistryProcess};
+
+fn kit_config(root: &std::path::Path, provisioning: std::path::PathBuf) -> KitConfig {
+    KitConfig {
+        data_dir: root.join("kit"),
+        provisioning_file: Some(provisioning),
+        kdf: KdfParams::insecure_fast_for_tests(),
+        sync: SyncConfig {
+            backoff: Backoff {
+                initial: Duration::from_millis(100),
+                max: Duration::from_millis(400),
+            },
+            request_timeout: Duration::from_secs(5),
+            idle_poll: Duration::from_millis(300),
+        },
+    }
+}
+
+fn person() -> EnrollmentInput {
+    EnrollmentInput {
+        birth_name: "Hoàng Thị Lan".into(),
+        date_of_birth: "1987-09-02".into(),
+        sex: "female".into(),
+        personal_id: "036187004512".into(),
+    }
+}
+
+fn wait_for_state(
+    kit: &Kit,
+    id: EnrollmentId,
+    want: EnrollmentState,
+    timeout: Duration,
+) -> Result<EnrollmentSummary> {
+    let start = Instant::now();
+    loop {
+        let s = kit.enrollment(id)?;
+        if s.state == want {
+            return Ok(s);
+        }
+        if start.elapsed() > timeout {
+            bail!("still {:?} after {timeout:?}, wanted {want:?}", s.state);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn a_bundle_waits_while_the_registry_is_down_and_arrives_once_when_it_is_up() -> Result<()> {
+    let root = tempfile::tempdir()?;
+    let [port] = free_ports::<1>()?;
+    let listen = format!("127.0.0.1:{port}");
+    let data = RegistryData::create(root.path(), &format!("http://{listen}"))?;
+
+    let kit = Kit::new(kit_config(root.path(), data.provisioning.clone()))?;
+    kit.create_operator("Trần Văn Cảnh", "mật khẩu 123", "mật khẩu 123")?;
+    let (id, errors) = kit.save_draft(None, &person())?;
+    ensure!(errors.is_empty(), "{errors:?}");
+    kit.finalise(id)?;
+
+    // Registry down: several attempts fail, the bundle stays sealed, no receipt.
+    std::thread::sleep(Duration::from_millis(1500));
+    let s = kit.enrollment(id)?;
+    ensure!(
+        matches!(
+            s.state,
+            EnrollmentState::Sealed | EnrollmentState::Uploading
+        ),
+        "state while down: {:?}",
+        s.state
+    );
+    ensure!(s.receipt_id.is_none());
+
+    // Registry up on the provisioned address: delivered without anyone doing anything.
+    let registry = RegistryProcess::start(&data, &listen)?;
+    let accepted = wait_for_state(&kit, id, EnrollmentState::Accepted, Duration::from_secs(20))?;
+    let receipt_id = accepted
+        .receipt_id
+        .context("accepted without a receipt id")?;
+
+    let stored = data.accepted_bundles()?;
+    ensure!(stored.len() == 1, "registry holds {} bundles", stored.len());
+    ensure!(
+        stored[0]["receiptId"] == receipt_id.as_str(),
+        "kit shows {receipt_id}, registry stored {}",
+        stored[0]["receiptId"]
+    );
+    ensure!(
+        stored[0]["bundleId"]
+            == accepted
+                .bundle_id
+                .context("no bundle id")?
+                .to_string()
+                .as_str()
+    );
+
+    // Restart the registry: the kit sends nothing new, the registry still holds one bundle.
+    drop(registry);
+    let _registry = RegistryProcess::start(&data, &listen)?;
+    std::thread::sleep(Duration::from_millis(1000));
+    ensure!(data.accepted_bundles()?.len() == 1);
+    ensure!(kit.enrollment(id)?.receipt_id.as_deref() == Some(receipt_id.as_str()));
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resending_the_same_bytes_gets_a_verified_duplicate_naming_the_first_receipt() -> Result<()>
+{
+    let root = tempfile::tempdir()?;
+    let [port] = free_ports::<1>()?;
+    let listen = format!("127.0.0.1:{port}");
+    let data = RegistryData::create(root.path(), &format!("http://{listen}"))?;
+    let _registry = RegistryProcess::start(&data, &listen)?;
+
+    // Enroll through the kit and let its worker deliver.
+    let config = kit_config(root.path(), data.provisioning.clone());
+    let vault_dir = config.data_dir.clone();
+    let (id, first_receipt) = tokio::task::spawn_blocking(move || -> Result<_> {
+        let kit = Kit::new(config)?;
+        kit.create_operator("Trần Văn Cảnh", "mật khẩu 123", "mật khẩu 123")?;
+        let (id, _) = kit.save_draft(None, &person())?;
+        kit.finalise(id)?;
+        let s = wait_for_state(&kit, id, EnrollmentState::Accepted, Duration::from_secs(20))?;
+        Ok((id, s.receipt_id.context("no receipt id")?))
+    })
+    .await??;
+
+    // Send the very bytes from the kit's outbox again, as a kit would after a lost answer.
+    let (vault, _) = ghidanh_vault::Vault::unlock(&vault_dir, "mật khẩu 123")?;
+    let bundle_id = vault.enrollment(id)?.bundle_id.context("no bundle id")?;
+    drop(vault);
+    let bytes = outbox_bytes(&vault_dir, bundle_id)?;
+    let prov = Provisioning::parse(&std::fs::read(&data.provisioning)?)?;
+    let client = Client::new(
+        &prov.registry_url,
+        prov.registry.clone(),
+        Duration::from_secs(5),
+    )?;
+    let (receipt, _) = client.upload(&bytes).await?;
+    match receipt.verdict {
+        Verdict::Duplicate {
+            accepted_receipt_id,
+        } => ensure!(accepted_receipt_id.to_string() == first_receipt),
+        other => bail!("second send gave {other:?}"),
+    }
+    ensure!(data.accepted_bundles()?.len() == 1);
+
+    // One flipped byte: a signed rejection, nothing stored.
+    let mut tampered = bytes.clone();
+    let last = tampered.len() - 1;
+    tampered[last] ^= 0x01;
+    let (receipt, _) = client.upload(&tampered).await?;
+    ensure!(
+        matches!(receipt.verdict, Verdict::Rejected(ref r) if r.code() == "ciphertext_mismatch"),
+        "{:?}",
+        receipt.verdict
+    );
+    ensure!(data.accepted_bundles()?.len() == 1);
+    Ok(())
+}
+
+/// The sealed bytes the kit queued for `bundle_id` (the outbox keeps them after delivery).
+fn outbox_bytes(
+    vault_dir: &std::path::Path,
+    bundle_id: ghidanh_bundle::BundleId,
+) -> Result<Vec<u8>> {
+    let (vault, _) = ghidanh_vault::Vault::unlock(vault_dir, "mật khẩu 123")?;
+    let bytes = vault
+        .sealed_bundle(bundle_id)?
+        .context("bundle not in the outbox")?;
+    ensure!(Envelope::parse(&bytes)?.header().bundle_id == bundle_id);
+    Ok(bytes)
+}
