@@ -90,3 +90,196 @@ async fn app_starts_shows_a_page_and_answers_app_status() -> Result<()> {
     eprintln!("session took {:?}", started.elapsed());
     Ok(())
 }
+
+/// Polls `probe` until it returns `Some`, for at most `timeout`.
+async fn eventually<T, F, Fut>(what: &str, timeout: Duration, mut probe: F) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<Option<T>>>,
+{
+    let start = std::time::Instant::now();
+    loop {
+        if let Some(v) = probe().await? {
+            return Ok(v);
+        }
+        if start.elapsed() > timeout {
+            anyhow::bail!("timed out after {timeout:?} waiting for {what}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Types into an input the way a person does (the field is cleared first).
+async fn type_into(app: &AppSession, css: &str, text: &str) -> Result<()> {
+    let el = app.wait_for(css, Duration::from_secs(5)).await?;
+    el.clear().await?;
+    el.send_keys(text).await?;
+    Ok(())
+}
+
+/// Sets a date input: WebKit's date widget does not take keystrokes over WebDriver,
+/// so the value is set and the same events a person's edit fires are dispatched.
+async fn set_date(app: &AppSession, css: &str, iso: &str) -> Result<()> {
+    app.client()
+        .execute(
+            "const el = document.querySelector(arguments[0]); el.value = arguments[1]; \
+             el.dispatchEvent(new Event('input', {bubbles: true})); \
+             el.dispatchEvent(new Event('change', {bubbles: true})); \
+             el.dispatchEvent(new Event('blur', {bubbles: true}));",
+            vec![json!(css), json!(iso)],
+        )
+        .await?;
+    Ok(())
+}
+
+async fn text_of(app: &AppSession, css: &str) -> Result<String> {
+    Ok(app
+        .wait_for(css, Duration::from_secs(5))
+        .await?
+        .text()
+        .await?)
+}
+
+#[tokio::test]
+async fn operator_enrolls_one_person_and_sees_the_registrys_receipt() -> Result<()> {
+    use ghidanh_tests::process::free_ports;
+    use ghidanh_tests::{RegistryData, RegistryProcess};
+
+    let _lock = ONE_SESSION_AT_A_TIME.lock().await;
+    let root = tempfile::tempdir()?;
+    let [port] = free_ports::<1>()?;
+    let listen = format!("127.0.0.1:{port}");
+    let data = RegistryData::create(root.path(), &format!("http://{listen}"))?;
+    let _registry = RegistryProcess::start(&data, &listen)?;
+    let kit_dir = root.path().join("kit");
+    let options = |name: &str| {
+        LaunchOptions::named(name)
+            .env("GHIDANH_DATA_DIR", kit_dir.clone())
+            .env("GHIDANH_PROVISIONING", data.provisioning.clone())
+    };
+
+    // First start: create the operator account.
+    let app = AppSession::launch(options("enroll_first_start")).await?;
+    app.wait_for("[data-screen=\"setup\"]", Duration::from_secs(10))
+        .await?;
+    app.screenshot("01-setup").await?;
+    type_into(&app, "#setup-name", "Trần Văn Cảnh").await?;
+    type_into(&app, "#setup-pass", "mật khẩu 123").await?;
+    type_into(&app, "#setup-pass2", "mật khẩu 124").await?;
+    app.wait_for("#setup-submit", Duration::from_secs(5))
+        .await?
+        .click()
+        .await?;
+    let mismatch = eventually("the mismatch error", Duration::from_secs(10), || async {
+        let t = text_of(&app, "[data-error-for=\"passphraseConfirm\"]").await?;
+        Ok((!t.trim().is_empty()).then_some(t))
+    })
+    .await?;
+    ensure!(
+        mismatch.contains("không khớp"),
+        "mismatch message was {mismatch:?}"
+    );
+    app.screenshot("02-setup-mismatch").await?;
+    type_into(&app, "#setup-pass2", "mật khẩu 123").await?;
+    app.wait_for("#setup-submit", Duration::from_secs(5))
+        .await?
+        .click()
+        .await?;
+    app.wait_for("[data-screen=\"main\"]", Duration::from_secs(15))
+        .await?;
+    let operator = text_of(&app, "#operator-name").await?;
+    ensure!(
+        operator.contains("Trần Văn Cảnh"),
+        "header shows {operator:?}"
+    );
+    ensure!(
+        text_of(&app, "#registry-url").await?.contains(&listen),
+        "registry URL not shown"
+    );
+
+    // Fill the enrollment; an ID number whose sex digit contradicts the sex is refused by
+    // the record crate, with a Vietnamese message naming the field.
+    type_into(&app, "#f-birthName", "Nguyễn Văn An").await?;
+    set_date(&app, "#f-dateOfBirth", "1990-05-17").await?;
+    app.wait_for("#f-sex", Duration::from_secs(5))
+        .await?
+        .select_by_value("male")
+        .await?;
+    type_into(&app, "#f-personalId", "001190123456").await?;
+    let id_error = eventually("the ID number error", Duration::from_secs(10), || async {
+        let t = text_of(&app, "[data-error-for=\"personalId\"]").await?;
+        Ok((!t.trim().is_empty()).then_some(t))
+    })
+    .await?;
+    ensure!(
+        id_error.starts_with("Số định danh cá nhân:") && id_error.contains("giới tính"),
+        "ID error was {id_error:?}"
+    );
+    app.screenshot("03-enrollment-invalid").await?;
+
+    type_into(&app, "#f-personalId", "001090123456").await?;
+    eventually(
+        "the ID number error to clear",
+        Duration::from_secs(10),
+        || async {
+            let t = text_of(&app, "[data-error-for=\"personalId\"]").await?;
+            Ok(t.trim().is_empty().then_some(()))
+        },
+    )
+    .await?;
+    app.wait_for("#btn-finalise", Duration::from_secs(5))
+        .await?
+        .click()
+        .await?;
+
+    // The sync worker delivers it; the list shows "accepted" and the receipt id.
+    let row = "[data-enrollment-id][data-state=\"accepted\"]";
+    app.wait_for(row, Duration::from_secs(30)).await?;
+    let receipt_shown = eventually("the receipt id", Duration::from_secs(10), || async {
+        let t = text_of(&app, &format!("{row} .receipt-id")).await?;
+        Ok((!t.trim().is_empty()).then_some(t.trim().to_owned()))
+    })
+    .await?;
+    app.screenshot("04-accepted").await?;
+
+    let stored = data.accepted_bundles()?;
+    ensure!(stored.len() == 1, "registry holds {} bundles", stored.len());
+    ensure!(
+        stored[0]["receiptId"] == receipt_shown.as_str(),
+        "screen shows receipt {receipt_shown}, registry stored {}",
+        stored[0]["receiptId"]
+    );
+    app.quit().await?;
+
+    // Second start: the passphrase is asked; a wrong one is refused, the right one opens.
+    let app = AppSession::launch(options("enroll_second_start")).await?;
+    app.wait_for("[data-screen=\"unlock\"]", Duration::from_secs(10))
+        .await?;
+    type_into(&app, "#unlock-pass", "sai mật khẩu").await?;
+    app.wait_for("#unlock-submit", Duration::from_secs(5))
+        .await?
+        .click()
+        .await?;
+    let banner = eventually(
+        "the wrong-passphrase banner",
+        Duration::from_secs(15),
+        || async {
+            let t = text_of(&app, "#banner").await?;
+            Ok((!t.trim().is_empty()).then_some(t))
+        },
+    )
+    .await?;
+    ensure!(banner.contains("không đúng"), "banner was {banner:?}");
+    app.screenshot("05-unlock-wrong").await?;
+    type_into(&app, "#unlock-pass", "mật khẩu 123").await?;
+    app.wait_for("#unlock-submit", Duration::from_secs(5))
+        .await?
+        .click()
+        .await?;
+    app.wait_for(row, Duration::from_secs(15)).await?;
+    let again = text_of(&app, &format!("{row} .receipt-id")).await?;
+    ensure!(again.trim() == receipt_shown, "after restart: {again:?}");
+    app.screenshot("06-after-restart").await?;
+    app.quit().await?;
+    Ok(())
+}
