@@ -75,7 +75,7 @@ clean-demo:
 
 ## ---- testing ----------------------------------------------------------------------------
 
-lint: deps
+lint: ui
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	cd ui && npm run check && npm run lint
