@@ -24,11 +24,14 @@ fi
 "$ghidanh" registry serve --data "$DEMO_DIR/registry" --listen "127.0.0.1:$PORT" &
 registry_pid=$!
 cleanup() {
+  trap - EXIT INT TERM
   kill "$registry_pid" 2>/dev/null || true
   wait "$registry_pid" 2>/dev/null || true
   echo "stopped; demo data kept in $DEMO_DIR (make clean-demo removes it)"
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+# Ctrl-C is how the demo is meant to end: stop cleanly and report success.
+trap 'cleanup; exit 0' INT TERM
 
 export GHIDANH_DATA_DIR="$DEMO_DIR/kit"
 export GHIDANH_PROVISIONING="$DEMO_DIR/device.gdprov"
