@@ -15,6 +15,8 @@ mod payload;
 mod provisioning;
 mod receipt;
 mod registration;
+#[cfg(feature = "testkit")]
+pub mod testkit;
 
 pub use envelope::{seal, Envelope, Header};
 pub use error::Error;

@@ -1,30 +1,13 @@
 //! Round trips and hostile input for every format of the crate.
 
 use ghidanh_bundle::{
-    seal, BundleId, DeviceId, DeviceKey, DeviceRegistration, EnrollmentId, Envelope, Error,
-    OperatorId, OperatorRef, Payload, Provisioning, Receipt, ReceiptId, RegistryKeys, RejectReason,
-    Sha256, Verdict,
+    seal, BundleId, DeviceId, DeviceKey, DeviceRegistration, Envelope, Error, Payload,
+    Provisioning, Receipt, ReceiptId, RegistryKeys, RejectReason, Sha256, Verdict,
 };
-use ghidanh_record::EnrollmentInput;
 use rand::{Rng, SeedableRng};
 
 fn payload(device_id: DeviceId) -> Payload {
-    Payload {
-        bundle_id: BundleId::new(),
-        enrollment_id: EnrollmentId::new(),
-        device_id,
-        operator: OperatorRef {
-            id: OperatorId::new(),
-            name: "Trần Thị Bình".into(),
-        },
-        captured_at: 1_790_000_000,
-        record: EnrollmentInput {
-            birth_name: "Nguyễn Văn An".into(),
-            date_of_birth: "1990-05-17".into(),
-            sex: "male".into(),
-            personal_id: "001090123456".into(),
-        },
-    }
+    ghidanh_bundle::testkit::sample_payload(device_id)
 }
 
 struct Fixture {

@@ -8,10 +8,9 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use ghidanh_bundle::{
-    seal, BundleId, DeviceId, DeviceKey, DeviceRegistration, EnrollmentId, OperatorId, OperatorRef,
-    Payload, Provisioning, Receipt, RejectReason, Verdict,
+    seal, DeviceId, DeviceKey, DeviceRegistration, Payload, Provisioning, Receipt, RejectReason,
+    Verdict,
 };
-use ghidanh_record::EnrollmentInput;
 
 const BIN: &str = env!("CARGO_BIN_EXE_ghidanh");
 
@@ -134,22 +133,7 @@ impl Setup {
 }
 
 fn payload(device_id: DeviceId) -> Payload {
-    Payload {
-        bundle_id: BundleId::new(),
-        enrollment_id: EnrollmentId::new(),
-        device_id,
-        operator: OperatorRef {
-            id: OperatorId::new(),
-            name: "Trần Thị Bình".into(),
-        },
-        captured_at: 1_790_000_000,
-        record: EnrollmentInput {
-            birth_name: "Nguyễn Văn An".into(),
-            date_of_birth: "1990-05-17".into(),
-            sex: "male".into(),
-            personal_id: "001090123456".into(),
-        },
-    }
+    ghidanh_bundle::testkit::sample_payload(device_id)
 }
 
 async fn post(client: &reqwest::Client, url: String, body: Vec<u8>) -> reqwest::Response {

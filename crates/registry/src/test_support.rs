@@ -1,10 +1,6 @@
 //! Fixtures for the unit tests: an initialised registry with one registered device.
 
-use ghidanh_bundle::{
-    seal, BundleId, DeviceId, DeviceKey, DeviceRegistration, EnrollmentId, OperatorId, OperatorRef,
-    Payload, Provisioning,
-};
-use ghidanh_record::EnrollmentInput;
+use ghidanh_bundle::{seal, DeviceId, DeviceKey, DeviceRegistration, Payload, Provisioning};
 use tempfile::TempDir;
 
 use crate::{init, provision_device, Registry};
@@ -53,20 +49,5 @@ impl Fixture {
 }
 
 pub(crate) fn payload(device_id: DeviceId) -> Payload {
-    Payload {
-        bundle_id: BundleId::new(),
-        enrollment_id: EnrollmentId::new(),
-        device_id,
-        operator: OperatorRef {
-            id: OperatorId::new(),
-            name: "Trần Thị Bình".into(),
-        },
-        captured_at: 1_790_000_000,
-        record: EnrollmentInput {
-            birth_name: "Nguyễn Văn An".into(),
-            date_of_birth: "1990-05-17".into(),
-            sex: "male".into(),
-            personal_id: "001090123456".into(),
-        },
-    }
+    ghidanh_bundle::testkit::sample_payload(device_id)
 }

@@ -96,13 +96,7 @@ impl Vault {
                 id
             }
             Some(id) => {
-                let state = state_of(&tx, id)?;
-                if state != EnrollmentState::Draft {
-                    return Err(VaultError::WrongState {
-                        expected: "draft",
-                        actual: state.code().into(),
-                    });
-                }
+                require_draft(&tx, id)?;
                 tx.execute(
                     "UPDATE enrollments SET input = ?2, updated_at = ?3 WHERE id = ?1",
                     params![id.to_string(), json, now],
@@ -149,13 +143,7 @@ impl Vault {
         let now = now_ms();
         let mut conn = self.conn();
         let tx = conn.transaction()?;
-        let state = state_of(&tx, id)?;
-        if state != EnrollmentState::Draft {
-            return Err(VaultError::WrongState {
-                expected: "draft",
-                actual: state.code().into(),
-            });
-        }
+        require_draft(&tx, id)?;
         tx.execute(
             "UPDATE enrollments SET state = 'sealed', input = ?2, bundle_id = ?3, updated_at = ?4
              WHERE id = ?1",
@@ -227,4 +215,15 @@ pub(crate) fn state_of(
         )
         .optional()?;
     EnrollmentState::parse(&s.ok_or(VaultError::NotFound("enrollment"))?)
+}
+
+/// Only drafts change: a sealed enrollment is what was signed.
+fn require_draft(conn: &rusqlite::Connection, id: EnrollmentId) -> Result<(), VaultError> {
+    match state_of(conn, id)? {
+        EnrollmentState::Draft => Ok(()),
+        other => Err(VaultError::WrongState {
+            expected: "draft",
+            actual: other.code().into(),
+        }),
+    }
 }
