@@ -6,6 +6,7 @@ import type {
   EnrollmentInput,
   EnrollmentState,
   EnrollmentSummary,
+  ErrorCode,
   FieldError,
   Lang,
   SaveResult,
@@ -13,9 +14,13 @@ import type {
 
 /**
  * In-memory stand-in for the Rust core, used by the unit tests and by
- * `npm run dev` in a plain browser. Its rules and messages copy a subset of
- * the `record` crate's so that screens look realistic; the real rules live
- * in Rust only.
+ * `npm run dev` in a plain browser.
+ *
+ * It knows NO validation rule and NO real message: every rule and its text
+ * live once, in the `record` crate. By default everything is valid; a test
+ * that needs problems scripts them with {@link FakeBackend.scriptValidation}
+ * / {@link FakeBackend.scriptOperatorValidation}. The fake's own errors carry
+ * obviously fake messages (`[fake] …`) so nobody mistakes them for real text.
  */
 
 export interface FakeOptions {
@@ -30,8 +35,6 @@ export interface FakeOptions {
   simulateUpload?: boolean;
   /** Milliseconds every call waits (0: resolves on the next microtask). */
   latencyMs?: number;
-  /** Today, YYYY-MM-DD (for the date-in-future rule). */
-  today?: string;
 }
 
 export interface FakeRecord {
@@ -48,67 +51,26 @@ export interface FakeCall {
   args: unknown[];
 }
 
-const LABELS: Record<string, Record<Lang, string>> = {
-  name: { vi: 'Tên người thu nhận', en: 'Operator name' },
-  passphrase: { vi: 'Cụm mật khẩu', en: 'Passphrase' },
-  passphraseConfirm: { vi: 'Cụm mật khẩu nhập lại', en: 'Repeated passphrase' },
-  birthName: { vi: 'Họ, chữ đệm và tên khai sinh', en: 'Birth name' },
-  dateOfBirth: { vi: 'Ngày sinh', en: 'Date of birth' },
-  sex: { vi: 'Giới tính', en: 'Sex' },
-  personalId: { vi: 'Số định danh cá nhân', en: 'Personal ID number' },
-};
+/** Scripted answer of validate_enrollment (also used by save_draft and finalise). */
+export type EnrollmentScript = (input: EnrollmentInput, lang: Lang) => FieldError[];
+/** Scripted field errors of create_operator; any error rejects it with invalidInput. */
+export type OperatorScript = (name: string, passphrase: string, passphraseConfirm: string, lang: Lang) => FieldError[];
 
-const RULES: Record<string, Record<Lang, string>> = {
-  required: { vi: 'không được để trống.', en: 'is required.' },
-  tooShort: { vi: 'phải có ít nhất 8 ký tự.', en: 'must be at least 8 characters.' },
-  mismatch: {
-    vi: 'không khớp với cụm mật khẩu đã nhập.',
-    en: 'does not match the passphrase.',
-  },
-  tooLong: { vi: 'không được dài quá 100 ký tự.', en: 'must be at most 100 characters.' },
-  nameCharacters: {
-    vi: "chỉ được gồm chữ cái, dấu cách, dấu nháy (') và dấu gạch nối (-).",
-    en: "may only contain letters, spaces, apostrophes (') and hyphens (-).",
-  },
-  invalidDate: {
-    vi: 'không phải là ngày hợp lệ (năm-tháng-ngày, ví dụ 1990-01-31).',
-    en: 'is not a valid date (year-month-day, e.g. 1990-01-31).',
-  },
-  dateInFuture: { vi: 'không được sau ngày hôm nay.', en: 'cannot be after today.' },
-  dateTooEarly: { vi: 'không được trước năm 1900.', en: 'cannot be before 1900.' },
-  invalidSex: { vi: 'phải chọn Nam hoặc Nữ.', en: 'must be male or female.' },
-  notTwelveDigits: { vi: 'phải gồm đúng 12 chữ số.', en: 'must be exactly 12 digits.' },
-};
+/** A canned field error with an obviously fake message: `[fake] field/rule`. */
+export function fakeFieldError(field: string, rule: string): FieldError {
+  return { field, rule, message: `[fake] ${field}/${rule}` };
+}
 
-const MESSAGES: Record<string, Record<Lang, string>> = {
-  wrongPassphrase: {
-    vi: 'Cụm mật khẩu không đúng. Vui lòng thử lại.',
-    en: 'Wrong passphrase. Please try again.',
-  },
-  invalidInput: {
-    vi: 'Thông tin chưa hợp lệ. Vui lòng sửa các ô được đánh dấu.',
-    en: 'Some information is not valid. Please fix the marked fields.',
-  },
-  locked: { vi: 'Ứng dụng đang khóa.', en: 'The app is locked.' },
-  notFound: { vi: 'Không tìm thấy hồ sơ.', en: 'Record not found.' },
-  alreadySetUp: { vi: 'Máy này đã có người thu nhận.', en: 'This device is already set up.' },
-  notProvisioned: {
-    vi: 'Chưa tạo tài khoản người thu nhận.',
-    en: 'No operator account has been created yet.',
-  },
-};
+/** The obviously fake message of the fake's AppErrors: `[fake] code`. */
+export function fakeErrorMessage(code: ErrorCode): string {
+  return `[fake] ${code}`;
+}
 
 function clone<T>(v: T): T {
   return JSON.parse(JSON.stringify(v)) as T;
 }
 
-function isValidDate(s: string): boolean {
-  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(s);
-  if (!m) return false;
-  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
-  const dt = new Date(Date.UTC(y, mo - 1, d));
-  return dt.getUTCFullYear() === y && dt.getUTCMonth() === mo - 1 && dt.getUTCDate() === d;
-}
+const noErrors = (): FieldError[] => [];
 
 export class FakeBackend implements Backend {
   state: AppState;
@@ -123,7 +85,8 @@ export class FakeBackend implements Backend {
   private nextReceipt = 1;
   private readonly simulateUpload: boolean;
   private readonly latencyMs: number;
-  private readonly today: string;
+  private enrollmentScript: EnrollmentScript = noErrors;
+  private operatorScript: OperatorScript = noErrors;
 
   constructor(opts: FakeOptions = {}) {
     this.state = opts.state ?? 'needsSetup';
@@ -136,7 +99,21 @@ export class FakeBackend implements Backend {
     this.records = opts.enrollments ? clone(opts.enrollments) : [];
     this.simulateUpload = opts.simulateUpload ?? false;
     this.latencyMs = opts.latencyMs ?? 0;
-    this.today = opts.today ?? new Date().toISOString().slice(0, 10);
+  }
+
+  // ---- scripting (tests) -----------------------------------------------
+
+  /**
+   * Sets what validate_enrollment answers (and what save_draft returns and
+   * finalise rejects with). null: back to "no errors".
+   */
+  scriptValidation(script: EnrollmentScript | null): void {
+    this.enrollmentScript = script ?? noErrors;
+  }
+
+  /** Sets the field errors create_operator rejects with. null: back to "no errors". */
+  scriptOperatorValidation(script: OperatorScript | null): void {
+    this.operatorScript = script ?? noErrors;
   }
 
   // ---- helpers ---------------------------------------------------------
@@ -148,17 +125,10 @@ export class FakeBackend implements Backend {
     return clone(f());
   }
 
-  private fail(code: AppError['code'], fieldErrors?: FieldError[]): never {
-    const message = MESSAGES[code]?.[this.language] ?? 'Lỗi nội bộ.';
-    const err: AppError = { code, message };
+  private fail(code: ErrorCode, fieldErrors?: FieldError[]): never {
+    const err: AppError = { code, message: fakeErrorMessage(code) };
     if (fieldErrors) err.fieldErrors = fieldErrors;
     throw err;
-  }
-
-  private fieldError(field: string, rule: string): FieldError {
-    const label = LABELS[field]?.[this.language] ?? field;
-    const text = RULES[rule]?.[this.language] ?? rule;
-    return { field, rule, message: `${label}: ${text}` };
   }
 
   private status(): AppStatus {
@@ -186,32 +156,15 @@ export class FakeBackend implements Backend {
     return new Date().toISOString();
   }
 
-  validate(input: EnrollmentInput): FieldError[] {
-    const errs: FieldError[] = [];
-    const name = input.birthName.trim();
-    if (name === '') errs.push(this.fieldError('birthName', 'required'));
-    else if ([...name].length > 100) errs.push(this.fieldError('birthName', 'tooLong'));
-    else if (!/^[\p{L}\p{M}' \-’]+$/u.test(name)) errs.push(this.fieldError('birthName', 'nameCharacters'));
-
-    const dob = input.dateOfBirth.trim();
-    if (dob === '') errs.push(this.fieldError('dateOfBirth', 'required'));
-    else if (!isValidDate(dob)) errs.push(this.fieldError('dateOfBirth', 'invalidDate'));
-    else if (dob < '1900-01-01') errs.push(this.fieldError('dateOfBirth', 'dateTooEarly'));
-    else if (dob > this.today) errs.push(this.fieldError('dateOfBirth', 'dateInFuture'));
-
-    if (input.sex !== 'male' && input.sex !== 'female') errs.push(this.fieldError('sex', 'invalidSex'));
-
-    const pid = input.personalId.replace(/\s+/g, '');
-    if (pid === '') errs.push(this.fieldError('personalId', 'required'));
-    else if (!/^[0-9]{12}$/.test(pid)) errs.push(this.fieldError('personalId', 'notTwelveDigits'));
-    return errs;
+  private validate(input: EnrollmentInput): FieldError[] {
+    return clone(this.enrollmentScript(clone(input), this.language));
   }
 
   private summary(r: FakeRecord): EnrollmentSummary {
     return {
       id: r.id,
-      birthName: r.input.birthName.trim(),
-      personalId: r.input.personalId.replace(/\s+/g, ''),
+      birthName: r.input.birthName,
+      personalId: r.input.personalId,
       state: r.state,
       receiptId: r.receiptId,
       reason: r.reason,
@@ -257,13 +210,9 @@ export class FakeBackend implements Backend {
   createOperator(name: string, passphrase: string, passphraseConfirm: string): Promise<AppStatus> {
     return this.reply('create_operator', [name, '***', '***'], () => {
       if (this.state !== 'needsSetup') this.fail('alreadySetUp');
-      const errs: FieldError[] = [];
-      if (name.trim() === '') errs.push(this.fieldError('name', 'required'));
-      if (passphrase === '') errs.push(this.fieldError('passphrase', 'required'));
-      else if ([...passphrase].length < 8) errs.push(this.fieldError('passphrase', 'tooShort'));
-      if (passphraseConfirm !== passphrase) errs.push(this.fieldError('passphraseConfirm', 'mismatch'));
+      const errs = clone(this.operatorScript(name, passphrase, passphraseConfirm, this.language));
       if (errs.length > 0) this.fail('invalidInput', errs);
-      this.operatorName = name.trim();
+      this.operatorName = name;
       this.passphrase = passphrase;
       this.deviceId = 'GD-DEV-0001';
       this.state = 'unlocked';

@@ -1,8 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { App } from '../app';
-import { FakeBackend, type FakeRecord } from '../backend/fake';
+import { FakeBackend, fakeErrorMessage, fakeFieldError, type FakeRecord } from '../backend/fake';
+import type { FieldError } from '../backend/types';
 import { $, $input, boot, key, text, tick, type } from '../testing';
-import { AUTOSAVE_DELAY_MS, VALIDATE_DELAY_MS } from './form';
+import { AUTOSAVE_DELAY_MS, SEALED_NOTICE_MS, VALIDATE_DELAY_MS } from './form';
 
 let app: App | null = null;
 
@@ -36,7 +37,6 @@ function unlocked(records: FakeRecord[] = []): FakeBackend {
     deviceId: 'GD-7F3A',
     registryUrl: 'https://dangky.example.vn',
     enrollments: records,
-    today: '2025-06-01',
   });
 }
 
@@ -110,12 +110,18 @@ describe('main screen', () => {
 
   it('validates while typing (debounced) and on blur, showing the backend message', async () => {
     const fake = unlocked();
+    // Canned answers keyed on the exact input; the rules themselves live in Rust.
+    fake.scriptValidation((input) => [
+      fakeFieldError('birthName', 'required'),
+      ...(input.personalId === '12345' ? [fakeFieldError('personalId', 'notTwelveDigits')] : []),
+    ]);
     app = await boot(fake);
     type('#f-personalId', '12345');
     await tick(VALIDATE_DELAY_MS - 10);
     expect(text('[data-error-for="personalId"]')).toBe('');
     await tick(10);
-    expect(text('[data-error-for="personalId"]')).toBe('Số định danh cá nhân: phải gồm đúng 12 chữ số.');
+    expect(lastCall(fake, 'validate_enrollment')).toEqual([{ birthName: '', dateOfBirth: '', sex: '', personalId: '12345' }]);
+    expect(text('[data-error-for="personalId"]')).toBe('[fake] personalId/notTwelveDigits');
     expect($('#f-personalId').getAttribute('aria-invalid')).toBe('true');
     // Untouched fields show nothing yet.
     expect(text('[data-error-for="birthName"]')).toBe('');
@@ -127,6 +133,7 @@ describe('main screen', () => {
     expect(text('[data-error-for="personalId"]')).toBe('');
     expect($('#f-personalId').hasAttribute('aria-invalid')).toBe(false);
     expect(calls(fake, 'validate_enrollment').length).toBeGreaterThanOrEqual(2);
+    expect(text('[data-error-for="birthName"]')).toBe('');
   });
 
   it('autosaves one second after the last keystroke, always into the same draft', async () => {
@@ -148,17 +155,36 @@ describe('main screen', () => {
     expect(row('draft-0001').dataset['state']).toBe('draft');
     expect(row('draft-0001').querySelector('.name')?.textContent).toBe('Võ Thị Sáu');
     expect(row('draft-0001').getAttribute('aria-current')).toBe('true');
+    expect(text('#form-context')).toContain('draft-0001');
+  });
+
+  it('autosave shows the errors the save returned, for touched fields only', async () => {
+    const fake = unlocked();
+    fake.scriptValidation(() => [fakeFieldError('birthName', 'nameCharacters'), fakeFieldError('sex', 'invalidSex')]);
+    app = await boot(fake);
+    type('#f-birthName', 'Võ 2');
+    await tick(AUTOSAVE_DELAY_MS);
+    expect(calls(fake, 'save_draft')).toHaveLength(1);
+    expect(text('[data-error-for="birthName"]')).toBe('[fake] birthName/nameCharacters');
+    expect($('#f-birthName').getAttribute('aria-invalid')).toBe('true');
+    expect(text('[data-error-for="sex"]')).toBe('');
+    expect($('#f-sex').hasAttribute('aria-invalid')).toBe(false);
+    // An autosave says nothing on the banner.
+    expect(text('#banner')).toBe('');
   });
 
   it('Ctrl+S saves at once and shows the current problems', async () => {
     const fake = unlocked();
+    fake.scriptValidation(() => [fakeFieldError('personalId', 'required')]);
     app = await boot(fake);
     type('#f-birthName', 'Lý Thường Kiệt');
     key('s', { ctrlKey: true });
     await tick(0);
     expect(calls(fake, 'save_draft')).toHaveLength(1);
     expect(text('#banner')).toBe('Đã lưu nháp.');
-    expect(text('[data-error-for="personalId"]')).toBe('Số định danh cá nhân: không được để trống.');
+    // Ctrl+S shows every problem, untouched fields too.
+    expect(text('[data-error-for="personalId"]')).toBe('[fake] personalId/required');
+    expect($('#f-personalId').getAttribute('aria-invalid')).toBe('true');
     // The pending autosave has nothing new to write.
     await tick(AUTOSAVE_DELAY_MS);
     expect(calls(fake, 'save_draft')).toHaveLength(1);
@@ -179,46 +205,101 @@ describe('main screen', () => {
     expect(row('draft-0001').dataset['state']).toBe('sealed');
     expect(row('draft-0001').querySelector('.state-label')?.textContent).toBe('Đã niêm phong');
 
-    // The next person's record is a new draft.
+    // The next person's record is a new draft; its first keystroke clears the notice.
+    type('#f-birthName', 'B');
+    expect(text('#banner')).toBe('');
     type('#f-birthName', 'Bùi Văn Tâm');
     await tick(AUTOSAVE_DELAY_MS);
     expect(lastCall(fake, 'save_draft')?.[0]).toBeNull();
   });
 
-  it('shows every field error when finalising an invalid record', async () => {
+  it('the sealed notice goes after a few seconds when nobody types', async () => {
     const fake = unlocked();
     app = await boot(fake);
-    type('#f-birthName', 'Nguyễn Văn 2');
+    await fillValid();
     $('#btn-finalise').click();
     await tick(0);
-    expect(text('[data-error-for="birthName"]')).toBe(
-      "Họ, chữ đệm và tên khai sinh: chỉ được gồm chữ cái, dấu cách, dấu nháy (') và dấu gạch nối (-).",
-    );
-    expect(text('[data-error-for="dateOfBirth"]')).toBe('Ngày sinh: không được để trống.');
-    expect(text('[data-error-for="sex"]')).toBe('Giới tính: phải chọn Nam hoặc Nữ.');
-    expect(text('[data-error-for="personalId"]')).toBe('Số định danh cá nhân: không được để trống.');
+    expect(text('#banner')).toBe('Đã niêm phong hồ sơ của Hoàng Thị Lan, đang chờ gửi.');
+    await tick(SEALED_NOTICE_MS - 10);
+    expect(text('#banner')).toBe('Đã niêm phong hồ sơ của Hoàng Thị Lan, đang chờ gửi.');
+    await tick(10);
+    expect(text('#banner')).toBe('');
+  });
+
+  it('the sealed notice timer never clears a later message', async () => {
+    const fake = unlocked();
+    app = await boot(fake);
+    await fillValid();
+    $('#btn-finalise').click();
+    await tick(0);
+    await tick(SEALED_NOTICE_MS / 2);
+    // Ctrl+S on the empty form: a newer message replaces the notice.
+    key('s', { ctrlKey: true });
+    await tick(0);
+    expect(text('#banner')).toBe('Chưa có thông tin nào để lưu.');
+    await tick(SEALED_NOTICE_MS);
+    expect(text('#banner')).toBe('Chưa có thông tin nào để lưu.');
+  });
+
+  it('shows every field error when finalising an invalid record', async () => {
+    const fake = unlocked();
+    const errors: FieldError[] = [
+      fakeFieldError('dateOfBirth', 'required'),
+      fakeFieldError('sex', 'invalidSex'),
+      fakeFieldError('personalId', 'required'),
+      { field: 'personalId', rule: 'second', message: '[fake] personalId/second' },
+    ];
+    // Validation while typing finds nothing; only finalise reports problems.
+    app = await boot(fake);
+    type('#f-birthName', 'Nguyễn Văn An');
+    fake.scriptValidation(() => errors);
+    $('#btn-finalise').click();
+    await tick(0);
+    expect(calls(fake, 'finalise')).toEqual([['draft-0001']]);
+    expect(text('[data-error-for="birthName"]')).toBe('');
+    expect($('#f-birthName').hasAttribute('aria-invalid')).toBe(false);
+    expect(text('[data-error-for="dateOfBirth"]')).toBe('[fake] dateOfBirth/required');
+    expect(text('[data-error-for="sex"]')).toBe('[fake] sex/invalidSex');
+    expect(text('[data-error-for="personalId"]')).toBe('[fake] personalId/required [fake] personalId/second');
+    expect($('#f-dateOfBirth').getAttribute('aria-invalid')).toBe('true');
     expect($('#f-sex').getAttribute('aria-invalid')).toBe('true');
-    expect(text('#banner')).toBe('Thông tin chưa hợp lệ. Vui lòng sửa các ô được đánh dấu.');
-    expect($input('#f-birthName').value).toBe('Nguyễn Văn 2');
-    expect(document.activeElement).toBe($('#f-birthName'));
+    expect($('#f-personalId').getAttribute('aria-invalid')).toBe('true');
+    expect(text('#banner')).toBe(fakeErrorMessage('invalidInput'));
+    expect($input('#f-birthName').value).toBe('Nguyễn Văn An');
+    // Focus goes to the first field with a problem.
+    expect(document.activeElement).toBe($('#f-dateOfBirth'));
     expect(fake.records[0]?.state).toBe('draft');
+  });
+
+  it('finalise rejected with a message only keeps the form and shows it', async () => {
+    const fake = unlocked();
+    app = await boot(fake);
+    await fillValid();
+    vi.spyOn(fake, 'finalise').mockRejectedValue({ code: 'internal', message: 'Lõi báo lỗi X.' });
+    key('Enter', { ctrlKey: true });
+    await tick(0);
+    expect(text('#banner')).toBe('Lõi báo lỗi X.');
+    expect($input('#f-birthName').value).toBe('Hoàng Thị Lan');
+    expect(text('[data-error-for="birthName"]')).toBe('');
   });
 
   it('opens a draft when its row is clicked, and New starts an empty record', async () => {
     const fake = unlocked([rec('e-9', 'draft', { input: { birthName: 'Đinh Bộ Lĩnh', dateOfBirth: '1990-01-31', sex: '', personalId: '' } })]);
+    fake.scriptValidation((input) => (input.sex === '' ? [fakeFieldError('sex', 'invalidSex')] : []));
     app = await boot(fake);
     row('e-9').click();
     await tick(0);
     expect(calls(fake, 'get_draft')).toEqual([['e-9']]);
     expect($input('#f-birthName').value).toBe('Đinh Bộ Lĩnh');
     expect($input('#f-dateOfBirth').value).toBe('1990-01-31');
-    expect(text('[data-error-for="sex"]')).toBe('Giới tính: phải chọn Nam hoặc Nữ.');
+    expect(text('[data-error-for="sex"]')).toBe('[fake] sex/invalidSex');
     expect(row('e-9').getAttribute('aria-current')).toBe('true');
 
     type('#f-sex', 'male');
     key('s', { ctrlKey: true });
     await tick(0);
     expect(lastCall(fake, 'save_draft')?.[0]).toBe('e-9');
+    expect(text('[data-error-for="sex"]')).toBe('');
 
     $('#btn-new').click();
     await tick(0);
@@ -246,10 +327,13 @@ describe('main screen', () => {
 
   it('the language toggle switches labels to English and tells the backend', async () => {
     const fake = unlocked([rec('e-1', 'accepted', { receiptId: 'BN-7' })]);
+    // The backend answers in its current language.
+    fake.scriptValidation((_input, lang) => [{ field: 'personalId', rule: 'r', message: `[fake ${lang}] personalId/r` }]);
     app = await boot(fake);
+    expect(document.documentElement.lang).toBe('vi');
     type('#f-personalId', '1');
     await tick(VALIDATE_DELAY_MS);
-    expect(text('[data-error-for="personalId"]')).toBe('Số định danh cá nhân: phải gồm đúng 12 chữ số.');
+    expect(text('[data-error-for="personalId"]')).toBe('[fake vi] personalId/r');
 
     $('#lang-toggle').click();
     await tick(0);
@@ -263,11 +347,13 @@ describe('main screen', () => {
     expect(text('#lang-toggle')).toBe('VI');
     expect(row('e-1').querySelector('.state-label')?.textContent).toBe('Accepted');
     // Messages are fetched again, now in English, from the backend.
-    expect(text('[data-error-for="personalId"]')).toBe('Personal ID number: must be exactly 12 digits.');
+    expect(text('[data-error-for="personalId"]')).toBe('[fake en] personalId/r');
 
     $('#lang-toggle').click();
     await tick(0);
+    expect(document.documentElement.lang).toBe('vi');
     expect(text('#btn-save')).toBe('Lưu nháp');
+    expect(text('[data-error-for="personalId"]')).toBe('[fake vi] personalId/r');
   });
 
   it('uses the language saved on this machine and tells the backend at start', async () => {
@@ -276,6 +362,7 @@ describe('main screen', () => {
     app = await boot(fake);
     expect(calls(fake, 'set_language')).toEqual([['en']]);
     expect(text('#btn-new')).toBe('New record');
+    expect(document.documentElement.lang).toBe('en');
   });
 
   it('the lock button saves pending edits and shows the unlock screen', async () => {

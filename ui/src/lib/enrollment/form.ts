@@ -14,6 +14,8 @@ import { debounce, field, h, showFieldErrors, tx } from '../ui/dom';
 
 export const VALIDATE_DELAY_MS = 300;
 export const AUTOSAVE_DELAY_MS = 1000;
+/** How long the "sealed, waiting to be sent" notice stays (unless typing starts first). */
+export const SEALED_NOTICE_MS = 8000;
 
 export interface EnrollmentFormOptions {
   backend: Backend;
@@ -113,6 +115,25 @@ export function createEnrollmentForm(opts: EnrollmentFormOptions): EnrollmentFor
   let saving: Promise<void> = Promise.resolve();
   let busy = false;
   let disposed = false;
+  /** The "sealed" notice on the banner: gone on the next keystroke or after SEALED_NOTICE_MS. */
+  let sealedNotice: { token: number; timer: ReturnType<typeof setTimeout> } | null = null;
+
+  const dismissSealedNotice = (): void => {
+    if (sealedNotice === null) return;
+    clearTimeout(sealedNotice.timer);
+    banner.dismiss(sealedNotice.token);
+    sealedNotice = null;
+  };
+
+  const showSealedNotice = (name: string): void => {
+    dismissSealedNotice();
+    const token = banner.show('info', t('form.finalised', { name }));
+    const timer = setTimeout(() => {
+      sealedNotice = null;
+      banner.dismiss(token);
+    }, SEALED_NOTICE_MS);
+    sealedNotice = { token, timer };
+  };
 
   const read = (): EnrollmentInput => ({
     birthName: birthName.value,
@@ -245,6 +266,7 @@ export function createEnrollmentForm(opts: EnrollmentFormOptions): EnrollmentFor
   for (const name of ENROLLMENT_FIELDS) {
     const control = controls[name];
     const onEdit = (): void => {
+      dismissSealedNotice();
       touched.add(name);
       // Answers to validations asked before this edit are stale.
       validateSeq++;
@@ -297,7 +319,7 @@ export function createEnrollmentForm(opts: EnrollmentFormOptions): EnrollmentFor
           const summary = await backend.finalise(id);
           if (disposed) return;
           reset();
-          banner.show('info', t('form.finalised', { name: summary.birthName }));
+          showSealedNotice(summary.birthName);
           opts.onChanged();
           birthName.focus();
         } catch (e) {
@@ -350,6 +372,8 @@ export function createEnrollmentForm(opts: EnrollmentFormOptions): EnrollmentFor
     focus: () => birthName.focus(),
     dispose() {
       disposed = true;
+      if (sealedNotice !== null) clearTimeout(sealedNotice.timer);
+      sealedNotice = null;
       autosave.cancel();
       validateSoon.cancel();
     },

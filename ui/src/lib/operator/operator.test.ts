@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { App } from '../app';
 import type { AppError } from '../backend/types';
-import { FakeBackend } from '../backend/fake';
+import { FakeBackend, fakeErrorMessage, fakeFieldError } from '../backend/fake';
 import { $, $input, boot, text, tick, type } from '../testing';
 
 let app: App | null = null;
@@ -26,24 +26,34 @@ describe('setup screen', () => {
     expect(document.activeElement).toBe($('#setup-name'));
   });
 
-  it("shows the backend's error next to the field when passphrases differ", async () => {
+  it("sends what was typed and shows the backend's field error next to that field", async () => {
     const fake = new FakeBackend({ state: 'needsSetup' });
+    fake.scriptOperatorValidation(() => [fakeFieldError('passphraseConfirm', 'mismatch')]);
     app = await boot(fake);
     type('#setup-name', 'Trần Văn Bình');
     type('#setup-pass', 'núi cao sông dài');
     type('#setup-pass2', 'núi cao sông ngắn');
+    const sent = vi.spyOn(fake, 'createOperator');
     $('#setup-submit').click();
     await tick();
 
-    expect(text('[data-error-for="passphraseConfirm"]')).toBe(
-      'Cụm mật khẩu nhập lại: không khớp với cụm mật khẩu đã nhập.',
-    );
+    expect(sent).toHaveBeenCalledWith('Trần Văn Bình', 'núi cao sông dài', 'núi cao sông ngắn');
+    expect(text('[data-error-for="passphraseConfirm"]')).toBe('[fake] passphraseConfirm/mismatch');
     expect($('#setup-pass2').getAttribute('aria-invalid')).toBe('true');
     expect($('#setup-pass').hasAttribute('aria-invalid')).toBe(false);
+    expect($('#setup-name').hasAttribute('aria-invalid')).toBe(false);
     expect(text('[data-error-for="passphrase"]')).toBe('');
-    expect(text('#banner')).toBe('Thông tin chưa hợp lệ. Vui lòng sửa các ô được đánh dấu.');
+    expect(text('#banner')).toBe(fakeErrorMessage('invalidInput'));
     expect(document.activeElement).toBe($('#setup-pass2'));
     expect($('[data-screen="setup"]')).toBeTruthy();
+
+    // Fixed: the backend accepts, the errors go and the main screen opens.
+    fake.scriptOperatorValidation(null);
+    type('#setup-pass2', 'núi cao sông dài');
+    $('#setup-submit').click();
+    await tick();
+    expect($('[data-screen="main"]')).toBeTruthy();
+    expect(text('#banner')).toBe('');
   });
 
   it('shows whatever message the backend sends, untranslated', async () => {
@@ -94,7 +104,7 @@ describe('unlock screen', () => {
     type('#unlock-pass', 'sai rồi');
     $('#unlock-submit').click();
     await tick();
-    expect(text('#banner')).toBe('Cụm mật khẩu không đúng. Vui lòng thử lại.');
+    expect(text('#banner')).toBe(fakeErrorMessage('wrongPassphrase'));
     expect(document.activeElement).toBe($('#unlock-pass'));
     expect($input('#unlock-pass').value).toBe('sai rồi');
     expect($('#unlock-pass').getAttribute('aria-invalid')).toBe('true');

@@ -5,26 +5,37 @@ export type BannerKind = 'error' | 'info';
 
 /** The one #banner of the page: general errors and notices. */
 export interface Banner {
-  show(kind: BannerKind, text: string): void;
+  /** Shows text; returns a token for {@link Banner.dismiss}. */
+  show(kind: BannerKind, text: string): number;
   error(err: AppError): void;
   clear(): void;
+  /** Clears the banner only if it still shows the message that returned token. */
+  dismiss(token: number): void;
 }
 
 export function createBanner(el: HTMLElement): Banner {
-  const show = (kind: BannerKind, text: string): void => {
+  /** Bumped by every show and clear: identifies the message on screen. */
+  let current = 0;
+  const show = (kind: BannerKind, text: string): number => {
     el.textContent = text;
     el.dataset['kind'] = kind;
     el.setAttribute('role', kind === 'error' ? 'alert' : 'status');
+    return ++current;
+  };
+  const clear = (): void => {
+    current++;
+    el.textContent = '';
+    delete el.dataset['kind'];
+    el.setAttribute('role', 'status');
   };
   return {
     show,
     error(err) {
       show('error', err.message || t('error.unknown'));
     },
-    clear() {
-      el.textContent = '';
-      delete el.dataset['kind'];
-      el.setAttribute('role', 'status');
+    clear,
+    dismiss(token) {
+      if (token === current) clear();
     },
   };
 }
