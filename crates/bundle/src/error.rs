@@ -30,6 +30,12 @@ pub enum Error {
         /// The decoder's complaint (about structure, never about values).
         detail: String,
     },
+    /// The CBOR is valid but not in deterministic encoding (spec § "Deterministic CBOR").
+    #[error("{0} is not in deterministic CBOR encoding")]
+    NotDeterministic(&'static str),
+    /// A CBOR map has the same key twice.
+    #[error("duplicate map key in {0}")]
+    DuplicateKey(&'static str),
     /// A field has the wrong size or value.
     #[error("field {field}: {rule}")]
     Field {

@@ -88,69 +88,16 @@ pub fn write<T: Serialize>(magic: &[u8; 8], body: &T, key: &SigningKey) -> Vec<u
     out
 }
 
-/// CBOR-encodes a value. Writing to a Vec cannot fail for our plain structures.
+/// Encodes a fixed internal structure deterministically (spec § "Deterministic CBOR").
 pub fn encode_cbor<T: Serialize>(value: &T) -> Vec<u8> {
-    let mut out = Vec::new();
-    if let Err(e) = ciborium::into_writer(value, &mut out) {
-        // Only reachable with a non-serialisable type, a programming error.
-        unreachable!("CBOR encoding of an internal structure failed: {e}");
+    match crate::cbor::encode(value) {
+        Ok(bytes) => bytes,
+        // Only reachable with a float or tag in a frame body, a programming error.
+        Err(e) => unreachable!("CBOR encoding of an internal structure failed: {e}"),
     }
-    out
 }
 
-/// Decodes CBOR, refusing trailing bytes.
+/// Decodes deterministic CBOR (spec § "Deterministic CBOR").
 pub fn decode_cbor<T: DeserializeOwned>(bytes: &[u8], what: &'static str) -> Result<T, Error> {
-    let mut reader = bytes;
-    let value = ciborium::from_reader(&mut reader).map_err(|e| Error::Cbor {
-        what,
-        detail: cbor_error_kind(&e),
-    })?;
-    if !reader.is_empty() {
-        return Err(Error::TrailingBytes(reader.len()));
-    }
-    Ok(value)
-}
-
-fn cbor_error_kind<T: std::fmt::Debug>(e: &ciborium::de::Error<T>) -> String {
-    match e {
-        ciborium::de::Error::Io(_) => "unexpected end of input".to_owned(),
-        ciborium::de::Error::Syntax(at) => format!("syntax error at byte {at}"),
-        ciborium::de::Error::Semantic(_, msg) => redact_quoted(msg),
-        ciborium::de::Error::RecursionLimitExceeded => "nested too deeply".to_owned(),
-    }
-}
-
-/// Serde's messages quote offending values (`invalid type: string "Nguyễn"`); those may be
-/// personal data, so everything inside double quotes is dropped. Field names use backticks and stay.
-fn redact_quoted(msg: &str) -> String {
-    let mut out = String::with_capacity(msg.len());
-    let mut inside = false;
-    for c in msg.chars() {
-        if c == '"' {
-            if !inside {
-                out.push_str("\"…\"");
-            }
-            inside = !inside;
-        } else if !inside {
-            out.push(c);
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn quoted_values_are_redacted() {
-        assert_eq!(
-            redact_quoted(r#"invalid type: string "Nguyễn Văn An", expected u64"#),
-            r#"invalid type: string "…", expected u64"#
-        );
-        assert_eq!(
-            redact_quoted("missing field `bundle_id`"),
-            "missing field `bundle_id`"
-        );
-    }
+    crate::cbor::decode(bytes, what)
 }

@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod cbor;
 mod envelope;
 mod error;
 mod frame;
