@@ -1,7 +1,5 @@
 use std::fmt;
 
-use unicode_normalization::UnicodeNormalization;
-
 use crate::{Field, FieldError, Rule};
 
 /// Longest birth name accepted, in characters.
@@ -16,15 +14,7 @@ pub struct BirthName(String);
 impl BirthName {
     /// Normalises (NFC, one kind of apostrophe, single spaces) and checks the name.
     pub fn parse(raw: &str) -> Result<BirthName, FieldError> {
-        let nfc: String = raw
-            .nfc()
-            .map(|c| match c {
-                '\u{2019}' | '\u{2018}' | '\u{02BC}' | '`' | '\u{00B4}' => '\'',
-                '\u{2010}' | '\u{2011}' | '\u{2013}' => '-',
-                c => c,
-            })
-            .collect();
-        let name = nfc.split_whitespace().collect::<Vec<_>>().join(" ");
+        let name = crate::text::normalize(raw);
         if name.is_empty() {
             return Err(FieldError::new(Field::BirthName, Rule::Required));
         }

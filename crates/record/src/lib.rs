@@ -13,8 +13,10 @@ mod enrollment;
 mod error;
 mod lang;
 mod personal_id;
+pub mod prefill;
 mod province;
 mod sex;
+pub mod text;
 
 pub use birth_date::BirthDate;
 pub use birth_name::BirthName;
