@@ -27,6 +27,18 @@ enum Command {
     /// Look at bundles.
     #[command(subcommand)]
     Bundle(cmd::bundle::BundleCmd),
+    /// Decode personal ID numbers.
+    #[command(subcommand)]
+    Id(cmd::id::IdCmd),
+    /// Normalise names and compute their search keys.
+    #[command(subcommand)]
+    Name(cmd::name::NameCmd),
+    /// Read the QR code of an existing card.
+    #[command(subcommand)]
+    Qr(cmd::qr::QrCmd),
+    /// Read the machine-readable zone (MRZ) of an existing card.
+    #[command(subcommand)]
+    Mrz(cmd::mrz::MrzCmd),
 }
 
 fn main() -> ExitCode {
@@ -43,6 +55,10 @@ fn main() -> ExitCode {
         Command::Registry(c) => c.run(),
         Command::Device(c) => c.run(),
         Command::Bundle(c) => c.run(),
+        Command::Id(c) => c.run(),
+        Command::Name(c) => c.run(),
+        Command::Qr(c) => c.run(),
+        Command::Mrz(c) => c.run(),
     };
     match result {
         Ok(code) => code,

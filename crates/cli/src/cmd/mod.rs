@@ -2,4 +2,8 @@
 
 pub mod bundle;
 pub mod device;
+pub mod id;
+pub mod mrz;
+pub mod name;
+pub mod qr;
 pub mod registry;

@@ -10,7 +10,7 @@
 
 use time::{Date, Month, OffsetDateTime};
 
-use crate::{FieldError, PersonalId, Sex};
+use crate::{FieldError, Lang, PersonalId, Sex};
 
 /// Characters per line in TD1.
 const LINE_LEN: usize = 30;
@@ -43,6 +43,16 @@ impl MrzField {
             MrzField::BirthDate => "birthDate",
             MrzField::ExpiryDate => "expiryDate",
             MrzField::Composite => "composite",
+        }
+    }
+
+    fn label_vi(self) -> &'static str {
+        match self {
+            MrzField::DocumentNumber => "số giấy tờ",
+            MrzField::IdNumber => "số định danh",
+            MrzField::BirthDate => "ngày sinh",
+            MrzField::ExpiryDate => "ngày hết hạn",
+            MrzField::Composite => "dòng 1 và 2",
         }
     }
 }
@@ -148,6 +158,61 @@ impl MrzError {
             MrzError::NoIdNumber => "noIdNumber",
             MrzError::IdMismatch => "idMismatch",
         }
+    }
+
+    /// The message an operator reads, in `lang`.
+    pub fn message(&self, lang: Lang) -> String {
+        let vi = match self {
+            _ if lang == Lang::En => return format!("MRZ: {self}."),
+            MrzError::TooLong { len } => {
+                format!("dài {len} byte, quá {MAX_INPUT_BYTES}: không phải vùng MRZ.")
+            }
+            MrzError::LineCount { found } => format!("cần 3 dòng, đọc được {found} dòng."),
+            MrzError::LineLength { line, column, len } => {
+                format!("dòng {line}, cột {column}: dòng có {len} ký tự, cần 30.")
+            }
+            MrzError::InvalidCharacter {
+                line,
+                column,
+                found,
+            } => format!(
+                "dòng {line}, cột {column}: ký tự {found:?} không thuộc MRZ (A-Z, 0-9, <)."
+            ),
+            MrzError::NotIdentityCard { found } => {
+                format!("dòng 1, cột 1: mã giấy tờ {found:?} không phải thẻ căn cước.")
+            }
+            MrzError::NotVietnamese { found } => {
+                format!("dòng 1, cột 3: nơi cấp {found:?} không phải VNM.")
+            }
+            MrzError::CheckDigit {
+                field,
+                line,
+                column,
+                expected,
+                found,
+            } => format!(
+                "dòng {line}, cột {column}: số kiểm tra của {} là {found:?}, đúng ra là {expected:?} (quét lại thẻ).",
+                field.label_vi()
+            ),
+            MrzError::InvalidDate {
+                field,
+                line,
+                column,
+            } => format!(
+                "dòng {line}, cột {column}: {} không phải ngày hợp lệ (YYMMDD).",
+                field.label_vi()
+            ),
+            MrzError::InvalidSex { found } => {
+                format!("dòng 2, cột 8: giới tính {found:?} không phải M, F hay <.")
+            }
+            MrzError::NoIdNumber => {
+                "dòng 1, cột 16: không có số định danh 12 chữ số trong dữ liệu tùy chọn.".to_owned()
+            }
+            MrzError::IdMismatch => {
+                "dòng 1, cột 6: số giấy tờ không phải 9 chữ số cuối của số định danh.".to_owned()
+            }
+        };
+        format!("MRZ: {vi}")
     }
 }
 
@@ -595,6 +660,23 @@ mod tests {
         check(
             &EXAMPLE.replacen("<<<4\n", "<<<7\n", 1),
             cd(MrzField::Composite, 2, 30, '4', '7'),
+        );
+    }
+
+    #[test]
+    fn messages_name_line_and_column() {
+        let e = MrzError::LineLength {
+            line: 2,
+            column: 31,
+            len: 31,
+        };
+        assert_eq!(
+            e.message(Lang::Vi),
+            "MRZ: dòng 2, cột 31: dòng có 31 ký tự, cần 30."
+        );
+        assert_eq!(
+            e.message(Lang::En),
+            "MRZ: line 2, column 31: line has 31 characters, expected 30."
         );
     }
 
