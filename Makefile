@@ -18,11 +18,12 @@ APT_PACKAGES := build-essential pkg-config curl wget file libssl-dev libwebkit2g
 	libxdo-dev libayatana-appindicator3-dev librsvg2-dev xvfb webkit2gtk-driver \
 	imagemagick x11-utils
 
-.PHONY: help run test deps deps-apt deps-node deps-rust deps-e2e ui build lint test-ui test-rust clean-demo
+.PHONY: help run test deps deps-apt deps-node deps-rust deps-e2e ui build lint test-ui test-rust clean-demo fuzz
 
 help:
 	@echo "make run   — install what is missing, build, start the registry and the kit app (demo data in $(DEMO_DIR))"
 	@echo "make test  — install what is missing and run every test (Rust, UI, end-to-end)"
+	@echo "make fuzz  — run each fuzz target for FUZZ_SECONDS seconds (default $(FUZZ_SECONDS))"
 
 ## ---- installing -------------------------------------------------------------------------
 
@@ -88,3 +89,19 @@ test-rust: build deps-e2e
 
 test: lint test-ui test-rust
 	@echo "make test: all passed"
+
+## ---- fuzzing (not part of `make test`) ---------------------------------------------------
+
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := qr mrz envelope receipt provisioning
+
+# cargo-fuzz needs nightly-only flags; RUSTC_BOOTSTRAP lets the stable toolchain accept them.
+# Targets run one after another: each gets the machine. Seeds (fuzz/seeds/) start the corpus.
+fuzz: deps-rust
+	@command -v cargo-fuzz >/dev/null 2>&1 || $(CARGO) install cargo-fuzz --locked
+	@for t in $(FUZZ_TARGETS); do \
+	  mkdir -p fuzz/corpus/$$t; \
+	  if [ -d fuzz/seeds/$$t ]; then cp -n fuzz/seeds/$$t/* fuzz/corpus/$$t/ 2>/dev/null || true; fi; \
+	  echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
+	  (cd fuzz && RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run $$t corpus/$$t -- -max_total_time=$(FUZZ_SECONDS)); \
+	done
