@@ -14,7 +14,7 @@ mod error;
 mod lang;
 mod personal_id;
 pub mod prefill;
-mod province;
+pub mod reference;
 mod sex;
 pub mod text;
 
@@ -24,5 +24,5 @@ pub use enrollment::{EnrollmentInput, ValidRecord};
 pub use error::{Field, FieldError, Rule};
 pub use lang::Lang;
 pub use personal_id::PersonalId;
-pub use province::{legacy_province_name, LegacyProvince};
+pub use reference::{legacy_province_name, LegacyProvince};
 pub use sex::Sex;
