@@ -77,7 +77,7 @@ pub fn seal(
     registry: &RegistryPublicKeys,
     created_at: u64,
 ) -> Result<Vec<u8>, Error> {
-    let plaintext = payload.to_cbor();
+    let plaintext = payload.to_cbor()?;
     let (enc, ciphertext) =
         hpke::single_shot_seal::<ChaCha20Poly1305, HkdfSha256, X25519HkdfSha256, _>(
             &OpModeS::Base,

@@ -1,7 +1,9 @@
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use ghidanh_bundle::{seal, BundleId, DeviceKey, EnrollmentId, OperatorRef, Payload};
+use ghidanh_bundle::{
+    seal, AuditEntry, Biometrics, BundleId, DeviceKey, EnrollmentId, OperatorRef, Payload,
+};
 use ghidanh_record::{EnrollmentInput, FieldError, Lang, ValidRecord};
 use ghidanh_sync::{SyncConfig, SyncHandle};
 use ghidanh_vault::{EnrollmentSummary, KdfParams, Operator, Vault};
@@ -263,6 +265,7 @@ impl Kit {
         let device = vault
             .device()?
             .ok_or_else(|| KitError::NotProvisioned("no provisioning file imported".into()))?;
+        let now = now_secs();
         let payload = Payload {
             bundle_id: BundleId::new(),
             enrollment_id: id,
@@ -271,8 +274,17 @@ impl Kit {
                 id: operator.id,
                 name: operator.name.clone(),
             },
-            captured_at: now_secs(),
+            captured_at: now,
+            finalised_at: now,
             record: record.to_input(),
+            // Capture of biometrics and reference-data versions land with their own issues.
+            biometrics: Biometrics::default(),
+            reference_versions: Default::default(),
+            audit: vec![AuditEntry {
+                at: now,
+                action: "finalised".into(),
+                operator_id: operator.id,
+            }],
         };
         let bytes = seal(
             &payload,

@@ -97,14 +97,18 @@ fn tampering_is_caught_where_it_happened() {
     let env = Envelope::parse(&bytes).unwrap();
     let ct_at = bytes.len() - env.ciphertext().len();
     let body_end = ct_at - 64;
+    let hash = env.header().ciphertext_sha256.0;
+    let hash_at = bytes.windows(32).position(|w| w == hash).unwrap();
     drop(env);
     let flip = |i: usize| {
         let mut b = bytes.clone();
         b[i] ^= 0x01;
         b
     };
-    // The last header byte is inside ct_sha256: decodes fine, signature fails.
-    assert_eq!(rejected(&f, &flip(body_end - 1)), "bad_signature");
+    // A byte inside ct_sha256 decodes fine; the signature fails.
+    assert_eq!(rejected(&f, &flip(hash_at + 31)), "bad_signature");
+    // Keys sort by their encoding, so the header ends inside device_key: not the registered key.
+    assert_eq!(rejected(&f, &flip(body_end - 1)), "device_key_mismatch");
     assert_eq!(rejected(&f, &flip(body_end + 10)), "bad_signature");
     assert_eq!(rejected(&f, &flip(ct_at + 5)), "ciphertext_mismatch");
     assert_eq!(rejected(&f, &flip(bytes.len() - 1)), "ciphertext_mismatch");

@@ -7,8 +7,8 @@ use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use axum::Router;
 use ghidanh_bundle::{
-    seal, BundleId, DeviceId, DeviceKey, DeviceRegistration, EnrollmentId, OperatorId, OperatorRef,
-    Payload, Provisioning, Receipt, RejectReason, Verdict,
+    seal, BundleId, DeviceId, DeviceKey, DeviceRegistration, Payload, Provisioning, Receipt,
+    RejectReason, Verdict,
 };
 use ghidanh_record::EnrollmentInput;
 use ghidanh_registry::{app, init, provision_device, Registry};
@@ -78,22 +78,15 @@ async fn register(s: &Server, key: &DeviceKey) -> Answer {
 }
 
 fn payload(device_id: DeviceId) -> Payload {
-    Payload {
-        bundle_id: BundleId::new(),
-        enrollment_id: EnrollmentId::new(),
-        device_id,
-        operator: OperatorRef {
-            id: OperatorId::new(),
-            name: "Trần Thị Bình".into(),
-        },
-        captured_at: 1_790_000_000,
-        record: EnrollmentInput {
-            birth_name: "Lê Thị Hoa".into(),
-            date_of_birth: "2005-03-01".into(),
-            sex: "female".into(),
-            personal_id: "079305000001".into(),
-        },
-    }
+    let mut p = ghidanh_bundle::testkit::sample_payload(device_id);
+    p.record = EnrollmentInput {
+        birth_name: "Lê Thị Hoa".into(),
+        date_of_birth: "2005-03-01".into(),
+        sex: "female".into(),
+        personal_id: "079305000001".into(),
+        ..Default::default()
+    };
+    p
 }
 
 /// Submits a bundle; the answer must be a signed receipt.
