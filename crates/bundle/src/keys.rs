@@ -28,6 +28,13 @@ impl KeyId {
         KeyId(format!("rk1-{}", hex::encode(&Sha256::of(&both).0[..8])))
     }
 
+    fn derive_relay(signing: &VerifyingKey) -> KeyId {
+        KeyId(format!(
+            "rl1-{}",
+            hex::encode(&Sha256::of(signing.as_bytes()).0[..8])
+        ))
+    }
+
     /// Wraps a key id read from the wire (compared, never trusted).
     pub fn from_wire(s: String) -> KeyId {
         KeyId(s)
@@ -238,5 +245,87 @@ impl RegistryPublicKeys {
 impl fmt::Debug for RegistryPublicKeys {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "RegistryPublicKeys({})", self.key_id)
+    }
+}
+
+/// A relay's Ed25519 key (a district relay that holds bundles on their way to the registry).
+/// It signs custody receipts only; it can never open a bundle.
+pub struct RelayKeys(SigningKey);
+
+impl RelayKeys {
+    /// A fresh key from the OS RNG.
+    pub fn generate() -> RelayKeys {
+        RelayKeys(SigningKey::generate(&mut OsRng))
+    }
+
+    /// From the 32 secret bytes.
+    pub fn from_secret_bytes(bytes: &[u8; 32]) -> RelayKeys {
+        RelayKeys(SigningKey::from_bytes(bytes))
+    }
+
+    /// The 32 secret bytes, for the relay's key file only.
+    pub fn secret_bytes(&self) -> Zeroizing<[u8; 32]> {
+        Zeroizing::new(self.0.to_bytes())
+    }
+
+    /// The public half and its key id.
+    pub fn public(&self) -> RelayPublicKey {
+        RelayPublicKey::new(self.0.verifying_key())
+    }
+
+    pub(crate) fn signing(&self) -> &SigningKey {
+        &self.0
+    }
+}
+
+impl fmt::Debug for RelayKeys {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "RelayKeys({})", self.public().key_id)
+    }
+}
+
+/// A relay's public key and its id: `rl1-` + hex of the first 8 bytes of SHA-256(public key).
+#[derive(Clone, PartialEq, Eq)]
+pub struct RelayPublicKey {
+    key_id: KeyId,
+    key: VerifyingKey,
+}
+
+impl RelayPublicKey {
+    fn new(key: VerifyingKey) -> RelayPublicKey {
+        RelayPublicKey {
+            key_id: KeyId::derive_relay(&key),
+            key,
+        }
+    }
+
+    /// From the 32-byte public key.
+    pub fn from_bytes(bytes: &[u8; 32]) -> Result<RelayPublicKey, Error> {
+        VerifyingKey::from_bytes(bytes)
+            .map(RelayPublicKey::new)
+            .map_err(|_| Error::Field {
+                field: "relay_key",
+                rule: "not an Ed25519 public key",
+            })
+    }
+
+    /// The 32 bytes.
+    pub fn to_bytes(&self) -> [u8; 32] {
+        self.key.to_bytes()
+    }
+
+    /// The key id.
+    pub fn key_id(&self) -> &KeyId {
+        &self.key_id
+    }
+
+    pub(crate) fn verifying(&self) -> &VerifyingKey {
+        &self.key
+    }
+}
+
+impl fmt::Debug for RelayPublicKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "RelayPublicKey({})", self.key_id)
     }
 }

@@ -22,12 +22,14 @@ pub mod testkit;
 pub use envelope::{seal, Envelope, Header};
 pub use error::Error;
 pub use ids::{BundleId, DeviceId, EnrollmentId, OperatorId, ReceiptId, Sha256};
-pub use keys::{DeviceKey, DevicePublicKey, KeyId, RegistryKeys, RegistryPublicKeys};
+pub use keys::{
+    DeviceKey, DevicePublicKey, KeyId, RegistryKeys, RegistryPublicKeys, RelayKeys, RelayPublicKey,
+};
 pub use payload::{
     AuditEntry, Biometrics, ExceptionReason, FaceFormat, FaceImage, Finger, FingerCapture,
     FingerFormat, FingerPosition, OperatorRef, Payload, MAX_AUDIT, MAX_FINGERS, MAX_IMAGE,
     MAX_PAYLOAD, PAYLOAD_VERSION,
 };
 pub use provisioning::Provisioning;
-pub use receipt::{Receipt, RejectReason, Verdict};
+pub use receipt::{CustodyReceipt, Receipt, RejectReason, Verdict};
 pub use registration::DeviceRegistration;

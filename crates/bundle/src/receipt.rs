@@ -1,10 +1,17 @@
-//! Receipts (spec § "Receipt"): the registry's signed verdict on one submission.
+//! Receipts (spec § "Receipt"): the registry's signed verdict on one submission, or a relay's
+//! signed statement that it holds a bundle (custody).
+//!
+//! Both share one wire format; in Rust they are two types, so that a custody receipt can never
+//! be taken for the registry's final verdict.
 
 use ghidanh_record::Lang;
 use serde::{Deserialize, Serialize};
 
 use crate::frame;
-use crate::{BundleId, Error, KeyId, ReceiptId, RegistryKeys, RegistryPublicKeys, Sha256};
+use crate::{
+    BundleId, Error, KeyId, ReceiptId, RegistryKeys, RegistryPublicKeys, RelayKeys, RelayPublicKey,
+    Sha256,
+};
 
 /// The eight bytes every receipt starts with.
 pub const MAGIC: &[u8; 8] = b"GDRCPT01";
@@ -135,7 +142,7 @@ pub struct Receipt {
     pub receipt_id: ReceiptId,
     /// When the registry issued it (Unix seconds).
     pub issued_at: u64,
-    /// The registry key that signed it.
+    /// The registry key that signed it (wire key `key_id`).
     pub registry_key_id: KeyId,
     /// SHA-256 of the exact bytes submitted: ties the receipt to what the kit sent.
     pub submission_sha256: Sha256,
@@ -152,7 +159,7 @@ struct ReceiptWire {
     #[serde(with = "serde_bytes")]
     receipt_id: [u8; 16],
     issued_at: u64,
-    registry_key_id: String,
+    key_id: String,
     #[serde(with = "serde_bytes")]
     submission_sha256: [u8; 32],
     bundle_id: Option<serde_bytes::ByteArray<16>>,
@@ -191,7 +198,7 @@ impl Receipt {
             v: VERSION,
             receipt_id: self.receipt_id.to_bytes(),
             issued_at: self.issued_at,
-            registry_key_id: self.registry_key_id.as_str().to_owned(),
+            key_id: self.registry_key_id.as_str().to_owned(),
             submission_sha256: self.submission_sha256.0,
             bundle_id: self
                 .bundle_id
@@ -220,6 +227,13 @@ impl Receipt {
                 accepted_receipt_id: ReceiptId::from_bytes(id.into_array()),
             },
             ("rejected", Some(reason), None) => Verdict::Rejected(RejectReason::parse(&reason)),
+            // spec § "Receipt": a custody receipt is never a registry verdict.
+            ("custody", _, _) => {
+                return Err(Error::Field {
+                    field: "verdict",
+                    rule: "custody receipt where a registry verdict is expected",
+                })
+            }
             _ => {
                 return Err(Error::Field {
                     field: "verdict",
@@ -230,10 +244,79 @@ impl Receipt {
         Ok(Receipt {
             receipt_id: ReceiptId::from_bytes(w.receipt_id),
             issued_at: w.issued_at,
-            registry_key_id: KeyId::from_wire(w.registry_key_id),
+            registry_key_id: KeyId::from_wire(w.key_id),
             submission_sha256: Sha256(w.submission_sha256),
             bundle_id: w.bundle_id.map(|b| BundleId::from_bytes(b.into_array())),
             verdict,
         })
+    }
+}
+
+/// A relay's signed statement that it holds a bundle and will forward it (verdict `custody`).
+///
+/// It is not a delivery: the kit keeps the bundle queued until the registry's own receipt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustodyReceipt {
+    /// This receipt's id.
+    pub receipt_id: ReceiptId,
+    /// When the relay issued it (Unix seconds).
+    pub issued_at: u64,
+    /// The relay key that signed it.
+    pub relay_key_id: KeyId,
+    /// SHA-256 of the exact bytes submitted.
+    pub submission_sha256: Sha256,
+    /// The bundle the relay holds (it verified the header before signing).
+    pub bundle_id: BundleId,
+}
+
+impl CustodyReceipt {
+    /// Signs the custody receipt with the relay key: the bytes to send.
+    pub fn sign(&self, relay: &RelayKeys) -> Vec<u8> {
+        let wire = ReceiptWire {
+            v: VERSION,
+            receipt_id: self.receipt_id.to_bytes(),
+            issued_at: self.issued_at,
+            key_id: self.relay_key_id.as_str().to_owned(),
+            submission_sha256: self.submission_sha256.0,
+            bundle_id: Some(serde_bytes::ByteArray::new(self.bundle_id.to_bytes())),
+            verdict: "custody".to_owned(),
+            reason: None,
+            accepted_receipt_id: None,
+        };
+        frame::write(MAGIC, &wire, relay.signing())
+    }
+
+    /// Parses a custody receipt and checks the relay's signature.
+    pub fn verify(bytes: &[u8], relay: &RelayPublicKey) -> Result<CustodyReceipt, Error> {
+        let frame = frame::split(bytes, MAGIC, "receipt")?;
+        // spec § "Signed frames": MUST reject a trailer on anything but a bundle.
+        if !frame.trailer.is_empty() {
+            return Err(Error::TrailingBytes(frame.trailer.len()));
+        }
+        frame.verify(relay.verifying())?;
+        let w: ReceiptWire = frame.decode("receipt")?;
+        // spec § "Signed frames": MUST reject other versions.
+        if w.v != VERSION {
+            return Err(Error::UnsupportedVersion(w.v));
+        }
+        // spec § "Receipt": custody has a bundle id and neither reason nor accepted id.
+        match (
+            w.verdict.as_str(),
+            w.bundle_id,
+            w.reason,
+            w.accepted_receipt_id,
+        ) {
+            ("custody", Some(bundle_id), None, None) => Ok(CustodyReceipt {
+                receipt_id: ReceiptId::from_bytes(w.receipt_id),
+                issued_at: w.issued_at,
+                relay_key_id: KeyId::from_wire(w.key_id),
+                submission_sha256: Sha256(w.submission_sha256),
+                bundle_id: BundleId::from_bytes(bundle_id.into_array()),
+            }),
+            _ => Err(Error::Field {
+                field: "verdict",
+                rule: "not a custody receipt, or inconsistent fields",
+            }),
+        }
     }
 }
