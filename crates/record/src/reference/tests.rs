@@ -316,3 +316,75 @@ fn codes_serialize_as_their_padded_strings() {
         r#"{"code":"044","name":"Quảng Trị","kind":"tinh","communeCount":78}"#
     );
 }
+
+/// Parses one table from a literal and renders its errors.
+fn check_errors<T, K: Ord + ToString>(
+    format: &Format<T, K>,
+    text: &'static str,
+    expected: &[&str],
+) {
+    let got: Vec<String> = parse(format, text)
+        .errors
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(got, expected, "{text}");
+}
+
+#[test]
+fn each_table_rejects_its_own_bad_cells() {
+    check_errors(
+        &legacy::LEGACY_PROVINCES,
+        "# version: 1\n# columns: code\tname\n001\tHà Nội\n101\tNowhere\n000\tZero\n",
+        &[
+            "legacy-provinces.tsv line 4: column code: \"101\" is malformed",
+            "legacy-provinces.tsv line 5: column code: \"000\" is malformed",
+        ],
+    );
+    check_errors(
+        &admin::COMMUNES,
+        "# version: 1\n# columns: code\tname\tkind\tprovince\n00070\tHoàn Kiếm\tquận\t001\n00071\tX\txã\t1\n",
+        &[
+            "communes.tsv line 3: column kind: unknown kind \"quận\"",
+            "communes.tsv line 4: \"1\" is not a valid province code (3 digits)",
+        ],
+    );
+    check_errors(
+        &lists::COUNTRIES,
+        "# version: 1\n# columns: alpha3\talpha2\tnumeric\tname\tname_vi\nVNM\tvn\t704\tViet Nam\t\nVNM\tVN\t74\tViet Nam\t\nVNM\tVN\t704\tViet Nam\t\nVNM\tVN\t704\tViet Nam\tViệt Nam\n",
+        &[
+            "countries.tsv line 3: column alpha2: \"vn\" is malformed",
+            "countries.tsv line 4: column numeric: \"74\" is not a valid number",
+            "countries.tsv line 6: code VNM already on line 5",
+        ],
+    );
+    check_errors(
+        &lists::RELIGIONS,
+        "# version: 1\n# columns: code\tname\n00\tKhông\n1\tPhật giáo\n",
+        &["religions.tsv line 4: \"1\" is not a valid religion code (2 digits)"],
+    );
+    check_errors(
+        &lists::ETHNIC_GROUPS,
+        "# version: 1\n# columns: code\tname\n01\tKinh\n02\t\n",
+        &["ethnic-groups.tsv line 4: column name is empty"],
+    );
+}
+
+#[test]
+fn versions_serialize_as_a_map_for_the_bundle() {
+    let json = serde_json::to_value(versions()).unwrap_or_default();
+    assert_eq!(json["communes"], "vietnam-provinces-2025.10.1");
+    assert_eq!(json["legacy-provinces"], "ghidanh-ref-1");
+    assert_eq!(json.as_object().map(|m| m.len()), Some(6));
+}
+
+proptest::proptest! {
+    #[test]
+    fn lookups_and_parsing_never_panic(input in "\\PC{0,12}", text in "[0-9a-zà-ỹ#:\t\n ]{0,200}") {
+        let _ = (province(&input), commune(&input), communes_of(&input).count());
+        let _ = (ethnic_group(&input), religion(&input), country(&input));
+        let text: &'static str = Box::leak(text.into_boxed_str());
+        let _ = parse(&admin::COMMUNES, text);
+        let _ = parse(&lists::COUNTRIES, text);
+    }
+}
