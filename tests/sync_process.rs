@@ -36,6 +36,7 @@ fn person() -> EnrollmentInput {
         date_of_birth: "1987-09-02".into(),
         sex: "female".into(),
         personal_id: "036187004512".into(),
+        ..Default::default()
     }
 }
 

@@ -30,6 +30,7 @@ fn valid() -> EnrollmentInput {
         date_of_birth: "1990-05-17".into(),
         sex: "male".into(),
         personal_id: "001090123456".into(),
+        ..Default::default()
     }
 }
 

@@ -7,10 +7,12 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod age;
 mod birth_date;
 mod birth_name;
 mod enrollment;
 mod error;
+pub mod fields;
 mod lang;
 mod personal_id;
 pub mod prefill;
@@ -18,10 +20,17 @@ pub mod reference;
 mod sex;
 pub mod text;
 
-pub use birth_date::BirthDate;
+pub use age::BiometricRequirement;
+pub use birth_date::PartialDate;
 pub use birth_name::BirthName;
-pub use enrollment::{EnrollmentInput, ValidRecord};
-pub use error::{Field, FieldError, Rule};
+pub use enrollment::{
+    AddressInput, Consent, ConsentInput, EnrollmentInput, LegalCapacity, PersonInput, PersonRef,
+    PreviousCard, PreviousCardInput, Representative, RepresentativeInput, ValidRecord,
+};
+pub use error::{
+    AddressPart, CardPart, CodeList, ConsentPart, Field, FieldError, PersonPart, Relative,
+    RepresentativePart, Residence, Rule,
+};
 pub use lang::Lang;
 pub use personal_id::PersonalId;
 pub use reference::{legacy_province_name, LegacyProvince};

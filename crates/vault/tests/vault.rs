@@ -19,6 +19,7 @@ fn input() -> EnrollmentInput {
         date_of_birth: "1990-04-30".into(),
         sex: "female".into(),
         personal_id: ID_NUMBER.into(),
+        ..Default::default()
     }
 }
 
