@@ -799,3 +799,69 @@ mod properties {
         }
     }
 }
+
+mod schema {
+    use std::collections::BTreeSet;
+
+    use serde_json::{Map, Value};
+
+    use super::*;
+
+    const SCHEMA: &str = include_str!("../../../../schema/record.schema.json");
+
+    /// Every member path (`father.personalId`) of an object schema, `$ref`s followed.
+    fn schema_paths(schema: &Value, node: &Value, prefix: &str, out: &mut BTreeSet<String>) {
+        let node = match node.get("$ref").and_then(Value::as_str) {
+            Some(r) => {
+                let name = r.trim_start_matches("#/$defs/");
+                &schema["$defs"][name]
+            }
+            None => node,
+        };
+        if let Some(props) = node.get("properties").and_then(Value::as_object) {
+            for (k, v) in props {
+                let path = format!("{prefix}{k}");
+                out.insert(path.clone());
+                schema_paths(schema, v, &format!("{path}."), out);
+            }
+        }
+    }
+
+    fn value_paths(v: &Map<String, Value>, prefix: &str, out: &mut BTreeSet<String>) {
+        for (k, v) in v {
+            let path = format!("{prefix}{k}");
+            out.insert(path.clone());
+            if let Some(obj) = v.as_object() {
+                value_paths(obj, &format!("{path}."), out);
+            }
+        }
+    }
+
+    #[test]
+    fn the_json_schema_names_exactly_the_fields_of_enrollment_input() {
+        let schema: Value = serde_json::from_str(SCHEMA).unwrap();
+        let mut in_schema = BTreeSet::new();
+        schema_paths(&schema, &schema, "", &mut in_schema);
+        let wire = serde_json::to_value(EnrollmentInput::default()).unwrap();
+        let mut in_type = BTreeSet::new();
+        value_paths(wire.as_object().unwrap(), "", &mut in_type);
+        assert_eq!(in_schema, in_type);
+        let required: Vec<&str> = schema["required"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        assert_eq!(required, ["birthName", "dateOfBirth", "sex", "personalId"]);
+    }
+
+    #[test]
+    fn every_field_code_is_a_path_of_the_schema() {
+        let schema: Value = serde_json::from_str(SCHEMA).unwrap();
+        let mut in_schema = BTreeSet::new();
+        schema_paths(&schema, &schema, "", &mut in_schema);
+        for f in all_fields() {
+            assert!(in_schema.contains(f.code()), "{}", f.code());
+        }
+    }
+}
