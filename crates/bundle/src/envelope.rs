@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::frame::{self, RawFrame};
 use crate::{
-    BundleId, DeviceId, DeviceKey, DevicePublicKey, Error, KeyId, Payload, RegistryKeys,
+    BundleId, DeviceId, DeviceKey, DevicePublicKey, Error, KeyId, Payload, Recipients,
     RegistryPublicKeys, Sha256,
 };
 
@@ -77,6 +77,34 @@ pub fn seal(
     registry: &RegistryPublicKeys,
     created_at: u64,
 ) -> Result<Vec<u8>, Error> {
+    seal_inner(
+        payload,
+        device,
+        registry,
+        created_at,
+        &mut rand_core_09::OsRng.unwrap_err(),
+    )
+}
+
+/// [`seal`] with the HPKE ephemeral key drawn from `rng`: for reproducible test vectors only.
+#[cfg(feature = "testkit")]
+pub fn seal_with_rng<R: rand_core_09::CryptoRng + rand_core_09::RngCore>(
+    payload: &Payload,
+    device: &DeviceKey,
+    registry: &RegistryPublicKeys,
+    created_at: u64,
+    rng: &mut R,
+) -> Result<Vec<u8>, Error> {
+    seal_inner(payload, device, registry, created_at, rng)
+}
+
+fn seal_inner<R: rand_core_09::CryptoRng + rand_core_09::RngCore>(
+    payload: &Payload,
+    device: &DeviceKey,
+    registry: &RegistryPublicKeys,
+    created_at: u64,
+    rng: &mut R,
+) -> Result<Vec<u8>, Error> {
     let plaintext = payload.to_cbor()?;
     let (enc, ciphertext) =
         hpke::single_shot_seal::<ChaCha20Poly1305, HkdfSha256, X25519HkdfSha256, _>(
@@ -85,7 +113,7 @@ pub fn seal(
             HPKE_INFO,
             &plaintext,
             &aad(payload.bundle_id, payload.device_id),
-            &mut rand_core_09::OsRng.unwrap_err(),
+            rng,
         )
         .map_err(|_| Error::SealFailed)?;
     let header = HeaderWire {
@@ -160,15 +188,22 @@ impl<'a> Envelope<'a> {
         Ok(())
     }
 
-    /// Verifies, then opens the payload with the registry's key.
-    pub fn open(&self, keys: &RegistryKeys) -> Result<Payload, Error> {
+    /// Verifies, then opens the payload with the registry key the header names
+    /// (a single [`crate::RegistryKeys`] or a [`crate::Keyring`]).
+    pub fn open<K: Recipients + ?Sized>(&self, keys: &K) -> Result<Payload, Error> {
         self.verify()?;
-        if &self.header.recipient != keys.public().key_id() {
+        // spec § "Sealing": the opener MUST reject a recipient that is not one of its key ids.
+        let Some(keys) = keys.recipient(&self.header.recipient) else {
             return Err(Error::WrongRecipient {
                 found: self.header.recipient.to_string(),
-                expected: keys.public().key_id().to_string(),
+                expected: keys
+                    .key_ids()
+                    .iter()
+                    .map(KeyId::as_str)
+                    .collect::<Vec<_>>()
+                    .join(", "),
             });
-        }
+        };
         let enc = Enc::from_bytes(&self.header.enc).map_err(|_| Error::OpenFailed)?;
         let plaintext = hpke::single_shot_open::<ChaCha20Poly1305, HkdfSha256, X25519HkdfSha256>(
             &OpModeR::Base,

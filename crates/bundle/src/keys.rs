@@ -329,3 +329,102 @@ impl fmt::Debug for RelayPublicKey {
         write!(f, "RelayPublicKey({})", self.key_id)
     }
 }
+
+/// Where an opener finds the secret key a bundle names (spec § "Key ids and rotation").
+pub trait Recipients {
+    /// The keys whose id is `id`, if held.
+    fn recipient(&self, id: &KeyId) -> Option<&RegistryKeys>;
+    /// The ids held, for error messages.
+    fn key_ids(&self) -> Vec<KeyId>;
+}
+
+impl Recipients for RegistryKeys {
+    fn recipient(&self, id: &KeyId) -> Option<&RegistryKeys> {
+        (self.public.key_id() == id).then_some(self)
+    }
+
+    fn key_ids(&self) -> Vec<KeyId> {
+        vec![self.public.key_id().clone()]
+    }
+}
+
+/// The registry's keys over time: every key it ever sealed to, one of them current.
+///
+/// Devices seal to the current key (the one in new provisioning files); bundles sealed to an
+/// older key still open, because the opener picks the key by the header's recipient key id.
+pub struct Keyring {
+    /// Earlier keys, oldest first.
+    older: Vec<RegistryKeys>,
+    /// The key devices seal to now.
+    current: RegistryKeys,
+}
+
+impl Keyring {
+    /// A keyring of one key.
+    pub fn new(current: RegistryKeys) -> Keyring {
+        Keyring {
+            older: Vec::new(),
+            current,
+        }
+    }
+
+    /// From keys oldest first, the last one current. Refuses an empty list and a key held twice.
+    pub fn from_keys(keys: Vec<RegistryKeys>) -> Result<Keyring, Error> {
+        let mut keys = keys.into_iter();
+        let Some(first) = keys.next() else {
+            return Err(Error::Field {
+                field: "keyring",
+                rule: "holds no key",
+            });
+        };
+        let mut ring = Keyring::new(first);
+        for k in keys {
+            ring.rotate(k)?;
+        }
+        Ok(ring)
+    }
+
+    /// The key devices seal to now.
+    pub fn current(&self) -> &RegistryKeys {
+        &self.current
+    }
+
+    /// Makes `keys` the current key; the others stay for opening. Refuses a key already held.
+    pub fn rotate(&mut self, keys: RegistryKeys) -> Result<(), Error> {
+        if self.recipient(keys.public.key_id()).is_some() {
+            return Err(Error::Field {
+                field: "keyring",
+                rule: "holds the same key twice",
+            });
+        }
+        let old = std::mem::replace(&mut self.current, keys);
+        self.older.push(old);
+        Ok(())
+    }
+
+    /// All keys, oldest first (the last is current).
+    pub fn keys(&self) -> impl Iterator<Item = &RegistryKeys> {
+        self.older.iter().chain(std::iter::once(&self.current))
+    }
+}
+
+impl Recipients for Keyring {
+    fn recipient(&self, id: &KeyId) -> Option<&RegistryKeys> {
+        self.keys().find(|k| k.public.key_id() == id)
+    }
+
+    fn key_ids(&self) -> Vec<KeyId> {
+        self.keys().map(|k| k.public.key_id().clone()).collect()
+    }
+}
+
+impl fmt::Debug for Keyring {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "Keyring(current {}, {} older)",
+            self.current.public.key_id,
+            self.older.len()
+        )
+    }
+}

@@ -19,11 +19,14 @@ mod registration;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 
+#[cfg(feature = "testkit")]
+pub use envelope::seal_with_rng;
 pub use envelope::{seal, Envelope, Header};
 pub use error::Error;
 pub use ids::{BundleId, DeviceId, EnrollmentId, OperatorId, ReceiptId, Sha256};
 pub use keys::{
-    DeviceKey, DevicePublicKey, KeyId, RegistryKeys, RegistryPublicKeys, RelayKeys, RelayPublicKey,
+    DeviceKey, DevicePublicKey, KeyId, Keyring, Recipients, RegistryKeys, RegistryPublicKeys,
+    RelayKeys, RelayPublicKey,
 };
 pub use payload::{
     AuditEntry, Biometrics, ExceptionReason, FaceFormat, FaceImage, Finger, FingerCapture,
