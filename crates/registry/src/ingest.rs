@@ -5,8 +5,8 @@
 //! Every submission gets a receipt; only a failure of the registry itself is an error.
 
 use ghidanh_bundle::{
-    BundleId, DeviceId, Envelope, Error as BundleError, Payload, Receipt, ReceiptId, RegistryKeys,
-    RejectReason, Sha256, Verdict,
+    BundleId, DeviceId, Envelope, Error as BundleError, Keyring, Payload, Receipt, ReceiptId,
+    Recipients, RejectReason, Sha256, Verdict,
 };
 use ghidanh_record::ValidRecord;
 use time::{macros::offset, Date, OffsetDateTime};
@@ -46,11 +46,17 @@ enum Decision {
 pub(crate) fn ingest(
     store: &mut Store,
     dir: &DataDir,
-    keys: &RegistryKeys,
+    ring: &Keyring,
     body: &[u8],
     now: OffsetDateTime,
 ) -> Result<Submission, RegistryError> {
     let submission_sha256 = Sha256::of(body);
+    // The receipt is signed by the key the bundle was sealed to, when held: a kit provisioned
+    // before a rotation knows only that key. Otherwise by the current key.
+    let keys = Envelope::parse(body)
+        .ok()
+        .and_then(|e| ring.recipient(&e.header().recipient))
+        .unwrap_or(ring.current());
     // Dates of birth are judged by the calendar where people are enrolled.
     let today = now.to_offset(offset!(+7)).date();
     let issued_at = u64::try_from(now.unix_timestamp()).unwrap_or(0);
@@ -64,7 +70,7 @@ pub(crate) fn ingest(
         verdict,
     };
 
-    let receipt = match decide(store, keys, body, submission_sha256, today)? {
+    let receipt = match decide(store, ring, body, submission_sha256, today)? {
         Decision::Reject {
             reason,
             bundle_id,
@@ -117,7 +123,7 @@ pub(crate) fn ingest(
 
 fn decide(
     store: &Store,
-    keys: &RegistryKeys,
+    keys: &Keyring,
     body: &[u8],
     submission_sha256: Sha256,
     today: Date,

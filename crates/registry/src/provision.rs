@@ -23,7 +23,9 @@ pub fn provision_device(
         return Err(RegistryError::InvalidUrl);
     }
     let dir = DataDir::new(data_dir);
-    let keys = keys_file::read(&dir.key_file())?;
+    // New devices seal to the current key (spec § "Key ids and rotation").
+    let ring = keys_file::read(&dir.key_file())?;
+    let keys = ring.current();
     let store = Store::open(&dir.db())?;
     let device_id = DeviceId::new();
     let mut token = Zeroizing::new([0u8; 32]);
@@ -38,7 +40,7 @@ pub fn provision_device(
         issued_at: now,
         label: label.to_owned(),
     }
-    .sign(&keys);
+    .sign(keys);
     Ok((device_id, bytes))
 }
 

@@ -3,7 +3,9 @@
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 
-use ghidanh_bundle::{BundleId, DeviceId, KeyId, ReceiptId, RegistryKeys, RegistryPublicKeys};
+use ghidanh_bundle::{
+    BundleId, DeviceId, KeyId, Keyring, ReceiptId, RegistryKeys, RegistryPublicKeys,
+};
 use time::OffsetDateTime;
 
 use crate::config::DataDir;
@@ -26,6 +28,15 @@ pub fn init(data_dir: &Path) -> Result<RegistryPublicKeys, RegistryError> {
     keys_file::create(&dir.key_file(), &keys)?;
     Store::create(&dir.db())?;
     Ok(keys.public().clone())
+}
+
+/// Adds a fresh registry key pair as the current one. Bundles sealed to older keys still open;
+/// provisioning files issued from now on carry the new key. Returns the new public keys.
+///
+/// A running registry reads its keys at start: restart it to use the new key.
+pub fn rotate_key(data_dir: &Path) -> Result<RegistryPublicKeys, RegistryError> {
+    let ring = keys_file::rotate(&DataDir::new(data_dir).key_file())?;
+    Ok(ring.current().public().clone())
 }
 
 /// An accepted bundle as stored.
@@ -66,7 +77,7 @@ pub fn list_bundles(data_dir: &Path) -> Result<Vec<StoredBundle>, RegistryError>
 /// Calls block; async callers run them in `spawn_blocking`.
 pub struct Registry {
     dir: DataDir,
-    keys: RegistryKeys,
+    keys: Keyring,
     store: Mutex<Store>,
 }
 
@@ -83,14 +94,14 @@ impl Registry {
         })
     }
 
-    /// The registry's key id.
+    /// The registry's current key id.
     pub fn key_id(&self) -> &KeyId {
-        self.keys.public().key_id()
+        self.keys.current().public().key_id()
     }
 
-    /// The registry's public keys.
+    /// The registry's current public keys.
     pub fn public_keys(&self) -> &RegistryPublicKeys {
-        self.keys.public()
+        self.keys.current().public()
     }
 
     /// Decides on a submitted bundle, stores it if accepted, and returns the signed receipt.

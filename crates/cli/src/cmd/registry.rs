@@ -1,4 +1,4 @@
-//! `ghidanh registry init | serve | bundles`.
+//! `ghidanh registry init | serve | bundles | rotate-key`.
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -27,6 +27,14 @@ pub enum RegistryCmd {
         #[arg(long, default_value = "127.0.0.1:8640")]
         listen: SocketAddr,
     },
+    /// Add a fresh registry key pair as the current one. Older keys stay, so bundles sealed
+    /// to them still open; provisioning files issued afterwards carry the new key.
+    /// Restart a running registry to use it.
+    RotateKey {
+        /// Data directory.
+        #[arg(long)]
+        data: PathBuf,
+    },
     /// List the accepted bundles.
     Bundles {
         /// Data directory.
@@ -46,6 +54,11 @@ impl RegistryCmd {
                     .with_context(|| format!("cannot create a registry in {}", data.display()))?;
                 println!("registry created in {}", data.display());
                 println!("key id {}", keys.key_id());
+            }
+            RegistryCmd::RotateKey { data } => {
+                let keys = ghidanh_registry::rotate_key(&data)
+                    .with_context(|| format!("cannot rotate the key in {}", data.display()))?;
+                println!("new current key id {}", keys.key_id());
             }
             RegistryCmd::Serve { data, listen } => serve(data, listen)?,
             RegistryCmd::Bundles { data, json } => bundles(data, json)?,

@@ -234,3 +234,37 @@ fn racing_identical_submissions_store_one_enrollment() {
     assert_eq!((accepted, duplicates), (1, 3));
     assert_eq!(count(&f, "enrollments"), 1);
 }
+
+#[test]
+fn after_rotation_old_bundles_open_and_new_devices_get_the_new_key() {
+    use crate::{init, provision_device, rotate_key, Registry};
+    use ghidanh_bundle::{DeviceRegistration, Provisioning};
+
+    let dir = tempfile::tempdir().unwrap();
+    let old = init(dir.path()).unwrap();
+    let (device_id, prov) = provision_device(dir.path(), "http://127.0.0.1:1", "old").unwrap();
+    let prov = Provisioning::parse(&prov).unwrap();
+    assert_eq!(prov.registry.key_id(), old.key_id());
+
+    let new = rotate_key(dir.path()).unwrap();
+    assert_ne!(new.key_id(), old.key_id());
+    let (_, prov2) = provision_device(dir.path(), "http://127.0.0.1:1", "new").unwrap();
+    assert_eq!(
+        Provisioning::parse(&prov2).unwrap().registry.key_id(),
+        new.key_id()
+    );
+
+    let registry = Registry::open(dir.path()).unwrap();
+    assert_eq!(registry.key_id(), new.key_id());
+    let device = DeviceKey::generate();
+    registry
+        .register_device(&DeviceRegistration::sign(device_id, &prov.token, &device))
+        .unwrap();
+    // A kit provisioned before the rotation seals to the old key ...
+    let bytes = seal(&payload(device_id), &device, &prov.registry, 1_790_000_100).unwrap();
+    let submission = registry.ingest(&bytes).unwrap();
+    // ... and can verify the receipt with the only registry key it knows.
+    let receipt = Receipt::verify(&submission.bytes, &prov.registry).unwrap();
+    assert_eq!(receipt.verdict, Verdict::Accepted);
+    assert_eq!(&receipt.registry_key_id, old.key_id());
+}
