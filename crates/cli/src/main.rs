@@ -39,6 +39,9 @@ enum Command {
     /// Read the machine-readable zone (MRZ) of an existing card.
     #[command(subcommand)]
     Mrz(cmd::mrz::MrzCmd),
+    /// Validate enrollment records.
+    #[command(subcommand)]
+    Record(cmd::record::RecordCmd),
 }
 
 fn main() -> ExitCode {
@@ -59,6 +62,7 @@ fn main() -> ExitCode {
         Command::Name(c) => c.run(),
         Command::Qr(c) => c.run(),
         Command::Mrz(c) => c.run(),
+        Command::Record(c) => c.run(),
     };
     match result {
         Ok(code) => code,

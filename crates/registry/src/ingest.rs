@@ -36,9 +36,10 @@ enum Decision {
         bundle_id: BundleId,
         accepted_receipt_id: ReceiptId,
     },
+    // Boxed: a full record and payload dwarf the other variants.
     Accept {
-        payload: Payload,
-        record: ValidRecord,
+        payload: Box<Payload>,
+        record: Box<ValidRecord>,
     },
 }
 
@@ -202,7 +203,10 @@ fn decide(
             device_id,
         );
     }
-    Ok(Decision::Accept { payload, record })
+    Ok(Decision::Accept {
+        payload: Box::new(payload),
+        record: Box::new(record),
+    })
 }
 
 /// Writes the blob durably, then commits its rows: a stored row always has its file.

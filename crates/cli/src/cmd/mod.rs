@@ -6,4 +6,5 @@ pub mod id;
 pub mod mrz;
 pub mod name;
 pub mod qr;
+pub mod record;
 pub mod registry;
