@@ -62,6 +62,13 @@ pub struct Header {
     enc: [u8; 32],
 }
 
+impl Header {
+    /// The HPKE encapsulated key (`enc`).
+    pub fn enc(&self) -> [u8; 32] {
+        self.enc
+    }
+}
+
 /// Additional authenticated data for HPKE: binds the ciphertext to its bundle and device ids.
 fn aad(bundle_id: BundleId, device_id: DeviceId) -> [u8; 32] {
     let mut out = [0u8; 32];
@@ -106,20 +113,43 @@ fn seal_inner<R: rand_core_09::CryptoRng + rand_core_09::RngCore>(
     rng: &mut R,
 ) -> Result<Vec<u8>, Error> {
     let plaintext = payload.to_cbor()?;
+    seal_plaintext(
+        &plaintext,
+        payload.bundle_id,
+        payload.device_id,
+        device,
+        registry,
+        created_at,
+        rng,
+    )
+}
+
+/// Seals plaintext bytes as they are (the test vectors use it to seal a payload that is not
+/// deterministic CBOR, which [`Payload::to_cbor`] never produces).
+pub(crate) fn seal_plaintext<R: rand_core_09::CryptoRng + rand_core_09::RngCore>(
+    plaintext: &[u8],
+    bundle_id: BundleId,
+    device_id: DeviceId,
+    device: &DeviceKey,
+    registry: &RegistryPublicKeys,
+    created_at: u64,
+    rng: &mut R,
+) -> Result<Vec<u8>, Error> {
+    // spec § "Sealing": enc, ct = HPKE-SingleShotSeal(pkR, info, aad, plaintext).
     let (enc, ciphertext) =
         hpke::single_shot_seal::<ChaCha20Poly1305, HkdfSha256, X25519HkdfSha256, _>(
             &OpModeS::Base,
             registry.seal(),
             HPKE_INFO,
-            &plaintext,
-            &aad(payload.bundle_id, payload.device_id),
+            plaintext,
+            &aad(bundle_id, device_id),
             rng,
         )
         .map_err(|_| Error::SealFailed)?;
     let header = HeaderWire {
         v: VERSION,
-        bundle_id: payload.bundle_id.to_bytes(),
-        device_id: payload.device_id.to_bytes(),
+        bundle_id: bundle_id.to_bytes(),
+        device_id: device_id.to_bytes(),
         device_key: device.public().to_bytes(),
         created_at,
         recipient: registry.key_id().as_str().to_owned(),
@@ -168,6 +198,12 @@ impl<'a> Envelope<'a> {
     /// The header (unverified until [`Envelope::verify`] returns `Ok`).
     pub fn header(&self) -> &Header {
         &self.header
+    }
+
+    /// The header's CBOR bytes exactly as received (what the signature covers, after
+    /// `magic || body_len`).
+    pub fn header_body(&self) -> &'a [u8] {
+        self.frame.body
     }
 
     /// The ciphertext bytes that follow the signature.

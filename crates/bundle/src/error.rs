@@ -68,3 +68,26 @@ pub enum Error {
     #[error("cannot seal the payload")]
     SealFailed,
 }
+
+impl Error {
+    /// A stable, machine-readable code for the error (the `expect:` values of
+    /// `schema/vectors/` and the `error` field of `ghidanh bundle … --json`).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::Truncated(_) => "truncated",
+            Error::BadMagic(_) => "bad_magic",
+            Error::BodyTooLong { .. } => "body_too_long",
+            Error::TrailingBytes(_) => "trailing_bytes",
+            Error::Cbor { .. } => "malformed_cbor",
+            Error::NotDeterministic(_) => "not_deterministic",
+            Error::DuplicateKey(_) => "duplicate_key",
+            Error::Field { .. } => "bad_field",
+            Error::UnsupportedVersion(_) => "unsupported_version",
+            Error::BadSignature => "bad_signature",
+            Error::CiphertextMismatch(_) => "ciphertext_mismatch",
+            Error::WrongRecipient { .. } => "wrong_recipient",
+            Error::OpenFailed => "open_failed",
+            Error::SealFailed => "seal_failed",
+        }
+    }
+}

@@ -77,12 +77,16 @@ pub fn split<'a>(
 
 /// Encodes `body` as CBOR and signs it into a frame (no trailer).
 pub fn write<T: Serialize>(magic: &[u8; 8], body: &T, key: &SigningKey) -> Vec<u8> {
-    let body = encode_cbor(body);
+    write_raw(magic, &encode_cbor(body), key)
+}
+
+/// Signs already-encoded body bytes into a frame (no trailer).
+pub fn write_raw(magic: &[u8; 8], body: &[u8], key: &SigningKey) -> Vec<u8> {
     let mut out = Vec::with_capacity(12 + body.len() + SIG_LEN);
     out.extend_from_slice(magic);
     // Bodies we write are small, fixed structures: far under MAX_BODY.
     out.extend_from_slice(&(body.len() as u32).to_be_bytes());
-    out.extend_from_slice(&body);
+    out.extend_from_slice(body);
     let sig = key.sign(&out);
     out.extend_from_slice(&sig.to_bytes());
     out

@@ -1,5 +1,7 @@
 //! Sample values for tests of this and other crates (feature `testkit`; never in a release).
 
+pub mod vectors;
+
 use std::collections::BTreeMap;
 
 use ghidanh_record::EnrollmentInput;
