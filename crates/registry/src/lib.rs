@@ -26,5 +26,5 @@ pub use error::RegistryError;
 pub use http::app;
 pub use ingest::Submission;
 pub use provision::{provision_device, RegisterError, Registered};
-pub use registry::{init, list_bundles, rotate_key, Registry, StoredBundle};
+pub use registry::{init, list_bundles, read_keyring, rotate_key, Registry, StoredBundle};
 pub use serve::{serve, serve_with};

@@ -39,6 +39,12 @@ pub fn rotate_key(data_dir: &Path) -> Result<RegistryPublicKeys, RegistryError> 
     Ok(ring.current().public().clone())
 }
 
+/// Reads a registry key file (every key, the last one current), e.g. for
+/// `ghidanh bundle open --key`.
+pub fn read_keyring(key_file: &Path) -> Result<Keyring, RegistryError> {
+    keys_file::read(key_file)
+}
+
 /// An accepted bundle as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredBundle {
