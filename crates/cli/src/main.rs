@@ -27,6 +27,9 @@ enum Command {
     /// Look at bundles.
     #[command(subcommand)]
     Bundle(cmd::bundle::BundleCmd),
+    /// Measure the bundle format against raw ChaCha20-Poly1305.
+    #[command(subcommand)]
+    Bench(cmd::bench::BenchCmd),
     /// Decode personal ID numbers.
     #[command(subcommand)]
     Id(cmd::id::IdCmd),
@@ -58,6 +61,7 @@ fn main() -> ExitCode {
         Command::Registry(c) => c.run(),
         Command::Device(c) => c.run(),
         Command::Bundle(c) => c.run(),
+        Command::Bench(c) => c.run(),
         Command::Id(c) => c.run(),
         Command::Name(c) => c.run(),
         Command::Qr(c) => c.run(),

@@ -1,5 +1,6 @@
 //! One module per command group.
 
+pub mod bench;
 pub mod bundle;
 pub mod device;
 pub mod id;
