@@ -161,25 +161,25 @@ fn bench_bundle(budget: Duration) -> anyhow::Result<ExitCode> {
         sealed.len()
     );
     println!(
-        "{:<26} {:>10} {:>8} {:>7}",
+        "{:<44} {:>10} {:>8} {:>7}",
         "operation", "MB/s", "runs", "ratio"
     );
     println!(
-        "{:<26} {:>10.1} {:>8} {:>7.2}",
+        "{:<44} {:>10.1} {:>8} {:>7.2}",
         "seal+sign (CBOR, HPKE, SHA-256, Ed25519)",
         seal_mbs,
         seal_n,
         seal_mbs / raw_mbs
     );
     println!(
-        "{:<26} {:>10.1} {:>8} {:>7.2}",
+        "{:<44} {:>10.1} {:>8} {:>7.2}",
         "verify+open (Ed25519, SHA-256, HPKE, CBOR)",
         open_mbs,
         open_n,
         open_mbs / raw_mbs
     );
     println!(
-        "{:<26} {:>10.1} {:>8} {:>7.2}",
+        "{:<44} {:>10.1} {:>8} {:>7.2}",
         "raw ChaCha20-Poly1305", raw_mbs, raw_n, 1.0
     );
     println!("seal_sign ratio={:.2} goal={GOAL}", seal_mbs / raw_mbs);
