@@ -680,56 +680,70 @@ mod properties {
         .boxed()
     }
 
-    fn person() -> impl Strategy<Value = PersonInput> {
-        (text(), text(), text()).prop_map(|(name, personal_id, nationality)| PersonInput {
+    /// Which strategy fills the optional fields.
+    type Field_ = fn() -> BoxedStrategy<String>;
+
+    /// Mostly empty: records that are often valid, to exercise the round trip.
+    fn sparse() -> BoxedStrategy<String> {
+        prop_oneof![20 => Just(String::new()), 1 => text()].boxed()
+    }
+
+    /// Mostly `valid`, sometimes anything.
+    fn or_valid(valid: &'static str) -> BoxedStrategy<String> {
+        prop_oneof![3 => Just(valid.to_owned()), 1 => text()].boxed()
+    }
+
+    fn person(f: Field_) -> impl Strategy<Value = PersonInput> {
+        (f(), f(), f()).prop_map(|(name, personal_id, nationality)| PersonInput {
             name,
             personal_id,
             nationality,
         })
     }
 
-    fn address() -> impl Strategy<Value = AddressInput> {
-        (text(), text(), text()).prop_map(|(province, commune, street)| AddressInput {
+    fn address(f: Field_) -> impl Strategy<Value = AddressInput> {
+        (f(), f(), f()).prop_map(|(province, commune, street)| AddressInput {
             province,
             commune,
             street,
         })
     }
 
-    fn input() -> BoxedStrategy<EnrollmentInput> {
+    /// Arbitrary records: the card-face fields mostly valid, every other field drawn from `f`.
+    fn input(f: Field_) -> BoxedStrategy<EnrollmentInput> {
         let core = (
-            text(),
-            text(),
-            text(),
-            text(),
-            text(),
-            text(),
-            text(),
-            text(),
-            text(),
-            text(),
+            or_valid("Nguyễn Văn An"),
+            f(),
+            or_valid("001090123456"),
+            f(),
+            or_valid("1990-05-17"),
+            or_valid("male"),
+            f(),
+            f(),
+            f(),
+            f(),
         );
         let more = (
-            text(),
-            text(),
-            text(),
-            person(),
-            person(),
-            person(),
-            address(),
-            address(),
-            address(),
+            f(),
+            f(),
+            f(),
+            person(f),
+            person(f),
+            person(f),
+            address(f),
+            address(f),
+            address(f),
         );
         let rest = (
-            text(),
-            text(),
-            text(),
-            text(),
-            text(),
-            (text(), text(), text()),
+            f(),
+            f(),
+            f(),
+            f(),
+            f(),
+            (f(), f(), f()),
             any::<bool>(),
-            (text(), text(), text(), text(), text()),
-            (text(), text()),
+            (f(), f(), f(), f(), f()),
+            (f(), f()),
         );
         (core, more, rest)
             .prop_map(|(c, m, r)| EnrollmentInput {
@@ -780,9 +794,19 @@ mod properties {
 
     proptest! {
         #[test]
-        fn validate_never_panics_and_valid_records_round_trip(input in input()) {
+        fn validate_never_panics_and_valid_records_round_trip(input in input(text)) {
             if let Ok(record) = ValidRecord::validate(&input, TODAY) {
                 let again = record.to_input();
+                prop_assert_eq!(super::schema::schema_problems(&again), Vec::<String>::new());
+                prop_assert_eq!(ValidRecord::validate(&again, TODAY), Ok(record));
+            }
+        }
+
+        #[test]
+        fn sparse_records_round_trip(input in input(sparse)) {
+            if let Ok(record) = ValidRecord::validate(&input, TODAY) {
+                let again = record.to_input();
+                prop_assert_eq!(super::schema::schema_problems(&again), Vec::<String>::new());
                 prop_assert_eq!(ValidRecord::validate(&again, TODAY), Ok(record));
             }
         }
@@ -794,6 +818,7 @@ mod properties {
             input.phone = phone;
             if let Ok(record) = ValidRecord::validate(&input, TODAY) {
                 let again = record.to_input();
+                prop_assert_eq!(super::schema::schema_problems(&again), Vec::<String>::new());
                 prop_assert_eq!(ValidRecord::validate(&again, TODAY), Ok(record));
             }
         }
@@ -853,6 +878,75 @@ mod schema {
             .filter_map(Value::as_str)
             .collect();
         assert_eq!(required, ["birthName", "dateOfBirth", "sex", "personalId"]);
+    }
+
+    /// What in `value` breaks `node` of the schema (types, required, unknown members, enums,
+    /// patterns, lengths): a small checker of the keywords the schema uses.
+    fn problems(schema: &Value, node: &Value, value: &Value, path: &str, out: &mut Vec<String>) {
+        let node = match node.get("$ref").and_then(Value::as_str) {
+            Some(r) => &schema["$defs"][r.trim_start_matches("#/$defs/")],
+            None => node,
+        };
+        match (node["type"].as_str(), value) {
+            (Some("object"), Value::Object(members)) => {
+                for req in node["required"].as_array().into_iter().flatten() {
+                    if let Some(req) = req.as_str() {
+                        if !members.contains_key(req) {
+                            out.push(format!("{path}{req}: missing"));
+                        }
+                    }
+                }
+                for (k, v) in members {
+                    match node["properties"].get(k) {
+                        Some(sub) => problems(schema, sub, v, &format!("{path}{k}."), out),
+                        None => out.push(format!("{path}{k}: not in the schema")),
+                    }
+                }
+            }
+            (Some("boolean"), Value::Bool(_)) => {}
+            (Some("string"), Value::String(s)) => {
+                if let Some(values) = node["enum"].as_array() {
+                    if !values.iter().any(|v| v == value) {
+                        out.push(format!("{path} {s:?}: not in enum"));
+                    }
+                }
+                if let Some(p) = node["pattern"].as_str() {
+                    if !regex::Regex::new(p).unwrap().is_match(s) {
+                        out.push(format!("{path} {s:?}: does not match {p}"));
+                    }
+                }
+                let n = s.chars().count() as u64;
+                if node["maxLength"].as_u64().is_some_and(|max| n > max) {
+                    out.push(format!("{path} {s:?}: too long"));
+                }
+                if node["minLength"].as_u64().is_some_and(|min| n < min) {
+                    out.push(format!("{path} {s:?}: too short"));
+                }
+            }
+            (t, v) => out.push(format!("{path}: {v} is not {t:?}")),
+        }
+    }
+
+    /// The schema's complaints about the normalised form of a valid record.
+    pub(super) fn schema_problems(input: &EnrollmentInput) -> Vec<String> {
+        let schema: Value = serde_json::from_str(SCHEMA).unwrap();
+        let value = serde_json::to_value(input).unwrap();
+        let mut out = Vec::new();
+        problems(&schema, &schema, &value, "", &mut out);
+        out
+    }
+
+    #[test]
+    fn normalised_valid_records_obey_the_schema() {
+        for input in [adult(), child(), everything()] {
+            let record = ValidRecord::validate(&input, TODAY).unwrap();
+            assert_eq!(schema_problems(&record.to_input()), Vec::<String>::new());
+        }
+        // The checker itself notices a broken record.
+        let mut broken = adult();
+        broken.phone = "0912345678".into();
+        broken.blood_type = "C".into();
+        assert_eq!(schema_problems(&broken).len(), 2);
     }
 
     #[test]
