@@ -2,7 +2,7 @@
 //! every rule of the record crate, from a shell.
 
 use std::io::Read;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Subcommand;
@@ -102,7 +102,7 @@ impl NotARecord {
     }
 }
 
-fn read_input(file: &PathBuf) -> Result<EnrollmentInput, NotARecord> {
+fn read_input(file: &Path) -> Result<EnrollmentInput, NotARecord> {
     let mut bytes = Vec::new();
     // One byte more than the limit tells "exactly at the limit" from "over it".
     let read = if file.as_os_str() == "-" {
