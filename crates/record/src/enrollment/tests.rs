@@ -596,6 +596,12 @@ fn every_field_code_is_distinct() {
     codes.sort_unstable();
     codes.dedup();
     assert_eq!(codes.len(), n);
+    // On the wire a field is its code, nested path included.
+    let wire = serde_json::to_value(Field::Relative(Relative::Father, PersonPart::PersonalId));
+    assert_eq!(wire.unwrap(), "father.personalId");
+    for f in all_fields() {
+        assert!(!f.label(Lang::Vi).is_empty() && !f.label(Lang::En).is_empty());
+    }
 }
 
 /// Every field of the form, for tests that range over all of them.
