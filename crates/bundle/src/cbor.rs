@@ -109,7 +109,7 @@ fn cbor_error_kind<T: std::fmt::Debug>(e: &ciborium::de::Error<T>) -> String {
 
 /// Serde's messages quote offending values (`invalid type: string "Nguyễn"`); those may be
 /// personal data, so everything inside double quotes is dropped. Field names use backticks and stay.
-fn redact_quoted(msg: &str) -> String {
+pub(crate) fn redact_quoted(msg: &str) -> String {
     let mut out = String::with_capacity(msg.len());
     let mut inside = false;
     for c in msg.chars() {

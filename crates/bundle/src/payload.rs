@@ -296,7 +296,9 @@ struct PayloadWire {
     operator: OperatorWire,
     captured_at: u64,
     finalised_at: u64,
-    record: EnrollmentInput,
+    // Kept generic here: the record's own type fills defaults for missing keys, so its
+    // re-encoding is compared with what arrived (spec § "Payload": record is canonical).
+    record: ciborium::Value,
     biometrics: BiometricsWire,
     reference_versions: BTreeMap<String, String>,
     audit: Vec<AuditWire>,
@@ -328,6 +330,21 @@ fn check_quality(q: u8, name: &'static str) -> Result<(), Error> {
         return Err(field(name, "quality over 100"));
     }
     Ok(())
+}
+
+/// The record from its generic CBOR value. spec § "Payload": a decoder MUST reject a record
+/// that is not exactly the encoding of its decoded form (a missing key the record type
+/// would default, for one), so that one payload has one encoding.
+fn record_from_value(value: ciborium::Value) -> Result<EnrollmentInput, Error> {
+    let arrived = cbor::encode(&value)?;
+    let record: EnrollmentInput = value.deserialized().map_err(|e| Error::Cbor {
+        what: "record",
+        detail: cbor::redact_quoted(&e.to_string()),
+    })?;
+    if cbor::encode(&record)? != arrived {
+        return Err(Error::NotDeterministic("record"));
+    }
+    Ok(record)
 }
 
 impl ExceptionReason {
@@ -384,7 +401,10 @@ impl Payload {
             },
             captured_at: self.captured_at,
             finalised_at: self.finalised_at,
-            record: self.record.clone(),
+            record: ciborium::Value::serialized(&self.record).map_err(|e| Error::Cbor {
+                what: "record",
+                detail: e.to_string(),
+            })?,
             biometrics: BiometricsWire {
                 face: self.biometrics.face.as_ref().map(|f| FaceWire {
                     format: f.format,
@@ -448,6 +468,7 @@ impl Payload {
         if w.v != PAYLOAD_VERSION {
             return Err(Error::UnsupportedVersion(w.v));
         }
+        let record = record_from_value(w.record)?;
         // spec § "Limits": at most 10 finger entries (checked before building anything).
         if w.biometrics.fingers.len() > MAX_FINGERS {
             return Err(field("fingers", "more than 10 entries"));
@@ -490,7 +511,7 @@ impl Payload {
             },
             captured_at: w.captured_at,
             finalised_at: w.finalised_at,
-            record: w.record,
+            record,
             biometrics: Biometrics { face, fingers },
             reference_versions: w.reference_versions,
             audit: w

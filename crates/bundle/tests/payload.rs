@@ -161,3 +161,27 @@ fn truncations_and_appended_bytes_are_errors_not_panics() {
     longer.push(0);
     assert_eq!(Payload::from_cbor(&longer), Err(Error::TrailingBytes(1)));
 }
+
+#[test]
+fn a_record_with_a_key_left_out_is_not_deterministic() {
+    use ciborium::Value;
+    let bytes = sample().to_cbor().unwrap();
+    let mut value: Value = ciborium::from_reader(bytes.as_slice()).unwrap();
+    // Drop the record's "otherName" key: the record type would default it, giving another encoding.
+    if let Value::Map(top) = &mut value {
+        for (k, v) in top.iter_mut() {
+            if k == &Value::Text("record".into()) {
+                if let Value::Map(rec) = v {
+                    rec.retain(|(k, _)| k != &Value::Text("otherName".into()));
+                }
+            }
+        }
+    }
+    let mut shorter = Vec::new();
+    ciborium::into_writer(&value, &mut shorter).unwrap();
+    assert!(shorter.len() < bytes.len());
+    assert_eq!(
+        Payload::from_cbor(&shorter),
+        Err(Error::NotDeterministic("record"))
+    );
+}
