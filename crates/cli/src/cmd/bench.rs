@@ -127,12 +127,11 @@ fn bench_bundle(budget: Duration) -> anyhow::Result<ExitCode> {
     });
     let (open_mbs, open_n) = throughput(plaintext_len, budget, || {
         match Envelope::parse(&sealed).and_then(|env| env.open(&registry)) {
-            Ok(p) => std::hint::black_box(p),
-            Err(e) => {
-                failed = Some(e);
-                return;
+            Ok(p) => {
+                std::hint::black_box(p);
             }
-        };
+            Err(e) => failed = Some(e),
+        }
     });
     if let Some(e) = failed {
         anyhow::bail!("the benchmark's own bundle failed: {e}");

@@ -4,7 +4,7 @@
 //! Exit codes, for every subcommand: 0 valid (or opened), 1 invalid (signature, ciphertext,
 //! recipient or payload), 2 usage (unreadable file, not a bundle, unreadable key file).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Subcommand;
@@ -65,14 +65,14 @@ impl BundleCmd {
     }
 }
 
-fn read(file: &PathBuf) -> Result<Vec<u8>, ExitCode> {
+fn read(file: &Path) -> Result<Vec<u8>, ExitCode> {
     std::fs::read(file).map_err(|e| {
         eprintln!("error: cannot read {}: {e}", file.display());
         ExitCode::from(USAGE)
     })
 }
 
-fn parse<'a>(file: &PathBuf, bytes: &'a [u8], json: bool) -> Result<Envelope<'a>, ExitCode> {
+fn parse<'a>(file: &Path, bytes: &'a [u8], json: bool) -> Result<Envelope<'a>, ExitCode> {
     Envelope::parse(bytes).map_err(|e| {
         if json {
             println!(
@@ -85,7 +85,7 @@ fn parse<'a>(file: &PathBuf, bytes: &'a [u8], json: bool) -> Result<Envelope<'a>
     })
 }
 
-fn inspect(file: &PathBuf, json: bool) -> ExitCode {
+fn inspect(file: &Path, json: bool) -> ExitCode {
     let bytes = match read(file) {
         Ok(b) => b,
         Err(code) => return code,
@@ -107,7 +107,7 @@ fn inspect(file: &PathBuf, json: bool) -> ExitCode {
     }
 }
 
-fn verify(file: &PathBuf, json: bool) -> ExitCode {
+fn verify(file: &Path, json: bool) -> ExitCode {
     let bytes = match read(file) {
         Ok(b) => b,
         Err(code) => return code,
@@ -147,7 +147,7 @@ fn verify(file: &PathBuf, json: bool) -> ExitCode {
     }
 }
 
-fn open(file: &PathBuf, key: &PathBuf, json: bool) -> ExitCode {
+fn open(file: &Path, key: &Path, json: bool) -> ExitCode {
     let keyring = match ghidanh_registry::read_keyring(key) {
         Ok(k) => k,
         Err(e) => {
