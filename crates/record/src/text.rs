@@ -35,16 +35,14 @@ pub fn normalize(raw: &str) -> String {
 /// NFC does not unify tone placement (hoà / hòa, thuý / thúy) and people type without
 /// diacritics, so names are compared on this key while the typed form is kept.
 pub fn search_key(raw: &str) -> String {
+    // Lowercase (full case folding for every letter Vietnamese uses) goes first: lowercasing
+    // can itself add a mark (İ → i + U+0307), which the NFD pass then drops.
     normalize(raw)
+        .to_lowercase()
         .nfd()
         .filter(|c| !is_combining_mark(*c))
         // đ is a letter of its own, not d plus a mark: NFD leaves it whole.
-        .map(|c| match c {
-            'đ' | 'Đ' => 'd',
-            c => c,
-        })
-        // Lowercase is full case folding for every letter Vietnamese uses.
-        .flat_map(char::to_lowercase)
+        .map(|c| if c == 'đ' { 'd' } else { c })
         .collect()
 }
 
@@ -106,12 +104,31 @@ mod tests {
         check_key("H\u{2019}Hen Niê", "h'hen nie");
         check_key("Ơ Đu", "o du");
         check_key("", "");
+        // Lowercasing İ adds a combining dot: it is dropped like any mark.
+        check_key("İstanbul", "istanbul");
     }
 
     #[test]
     fn tone_placement_gives_one_key() {
         assert_eq!(search_key("hoà"), search_key("hòa"));
         assert_eq!(search_key("Thuỷ"), search_key("thủy"));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn search_key_never_panics_and_is_stable(s in proptest::prelude::any::<String>()) {
+            let key = search_key(&s);
+            proptest::prop_assert_eq!(search_key(&key), key.clone());
+            // Some letters (𝔇) are uppercase yet have no lowercase: "lowercase" means lowercasing is a no-op.
+            proptest::prop_assert_eq!(key.to_lowercase(), key.clone());
+            proptest::prop_assert!(!key.chars().any(|c| is_combining_mark(c) || c == 'đ'));
+        }
+
+        #[test]
+        fn normalize_is_idempotent(s in proptest::prelude::any::<String>()) {
+            let once = normalize(&s);
+            proptest::prop_assert_eq!(normalize(&once), once);
+        }
     }
 
     fn check_sorted(mut words: Vec<&str>, expected: &[&str]) {
