@@ -42,7 +42,16 @@ pub fn decode<T: DeserializeOwned>(bytes: &[u8], what: &'static str) -> Result<T
     // spec § "Deterministic CBOR": MUST reject duplicate keys, floats, tags.
     let value = canonical(value, what)?;
     // spec § "Deterministic CBOR": MUST reject input that differs from its re-encoding.
-    if write_value(&value)? != bytes {
+    // Compared while writing: no second copy of a payload's images.
+    let mut cmp = CompareWriter {
+        expected: bytes,
+        equal: true,
+    };
+    ciborium::into_writer(&value, &mut cmp).map_err(|e| Error::Cbor {
+        what,
+        detail: e.to_string(),
+    })?;
+    if !cmp.equal || !cmp.expected.is_empty() {
         return Err(Error::NotDeterministic(what));
     }
     value.deserialized().map_err(|e| Error::Cbor {
@@ -51,8 +60,44 @@ pub fn decode<T: DeserializeOwned>(bytes: &[u8], what: &'static str) -> Result<T
     })
 }
 
+/// A writer that checks the bytes written are exactly `expected`, in order.
+struct CompareWriter<'a> {
+    /// What is still expected.
+    expected: &'a [u8],
+    equal: bool,
+}
+
+impl std::io::Write for CompareWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self.expected.split_at_checked(buf.len()) {
+            Some((head, rest)) if self.equal && head == buf => self.expected = rest,
+            _ => self.equal = false,
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Bytes the encoding of `value` will take, roughly (at most 9 bytes of head per item):
+/// sizing the output once spares the copies of a growing vector.
+fn size_hint(value: &Value) -> usize {
+    9 + match value {
+        Value::Bytes(b) => b.len(),
+        Value::Text(t) => t.len(),
+        Value::Array(items) => items.iter().map(size_hint).sum(),
+        Value::Map(entries) => entries
+            .iter()
+            .map(|(k, v)| size_hint(k) + size_hint(v))
+            .sum(),
+        _ => 0,
+    }
+}
+
 fn write_value(value: &Value) -> Result<Vec<u8>, Error> {
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(size_hint(value));
     ciborium::into_writer(value, &mut out).map_err(|e| Error::Cbor {
         what: "encoding",
         detail: e.to_string(),

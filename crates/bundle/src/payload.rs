@@ -240,9 +240,9 @@ struct OperatorWire {
 
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct FaceWire {
+struct FaceWire<B> {
     format: FaceFormat,
-    image: serde_bytes::ByteBuf,
+    image: B,
     width: u32,
     height: u32,
     quality: u8,
@@ -250,9 +250,9 @@ struct FaceWire {
 
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct CapturedWire {
+struct CapturedWire<B> {
     format: FingerFormat,
-    image: serde_bytes::ByteBuf,
+    image: B,
     quality: u8,
 }
 
@@ -265,17 +265,17 @@ struct ExceptionWire {
 
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct FingerWire {
+struct FingerWire<B> {
     position: u8,
-    captured: Option<CapturedWire>,
+    captured: Option<CapturedWire<B>>,
     exception: Option<ExceptionWire>,
 }
 
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct BiometricsWire {
-    face: Option<FaceWire>,
-    fingers: Vec<FingerWire>,
+struct BiometricsWire<B> {
+    face: Option<FaceWire<B>>,
+    fingers: Vec<FingerWire<B>>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -288,7 +288,8 @@ struct AuditWire {
 
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct PayloadWire {
+/// `B` is the image type: borrowed bytes to encode (no copy of the images), owned to decode.
+struct PayloadWire<B> {
     v: u64,
     bundle_id: Id16,
     enrollment_id: Id16,
@@ -299,7 +300,7 @@ struct PayloadWire {
     // Kept generic here: the record's own type fills defaults for missing keys, so its
     // re-encoding is compared with what arrived (spec § "Payload": record is canonical).
     record: ciborium::Value,
-    biometrics: BiometricsWire,
+    biometrics: BiometricsWire<B>,
     reference_versions: BTreeMap<String, String>,
     audit: Vec<AuditWire>,
 }
@@ -408,7 +409,7 @@ impl Payload {
             biometrics: BiometricsWire {
                 face: self.biometrics.face.as_ref().map(|f| FaceWire {
                     format: f.format,
-                    image: serde_bytes::ByteBuf::from(f.image.clone()),
+                    image: serde_bytes::Bytes::new(&f.image),
                     width: f.width,
                     height: f.height,
                     quality: f.quality,
@@ -426,7 +427,7 @@ impl Payload {
                             position: f.position.code(),
                             captured: Some(CapturedWire {
                                 format: *format,
-                                image: serde_bytes::ByteBuf::from(image.clone()),
+                                image: serde_bytes::Bytes::new(image),
                                 quality: *quality,
                             }),
                             exception: None,
@@ -463,7 +464,7 @@ impl Payload {
                 max: MAX_PAYLOAD,
             });
         }
-        let w: PayloadWire = cbor::decode(bytes, "payload")?;
+        let w: PayloadWire<serde_bytes::ByteBuf> = cbor::decode(bytes, "payload")?;
         // spec § "Payload": `v` MUST be 2.
         if w.v != PAYLOAD_VERSION {
             return Err(Error::UnsupportedVersion(w.v));
