@@ -135,17 +135,22 @@ pub(crate) fn seal_plaintext<R: rand_core_09::CryptoRng + rand_core_09::RngCore>
     created_at: u64,
     rng: &mut R,
 ) -> Result<Vec<u8>, Error> {
-    // spec § "Sealing": enc, ct = HPKE-SingleShotSeal(pkR, info, aad, plaintext).
-    let (enc, ciphertext) =
-        hpke::single_shot_seal::<ChaCha20Poly1305, HkdfSha256, X25519HkdfSha256, _>(
-            &OpModeS::Base,
-            registry.seal(),
-            HPKE_INFO,
-            plaintext,
-            &aad(bundle_id, device_id),
-            rng,
-        )
+    // spec § "Sealing": enc, ct = HPKE SealBase(pkR, info, aad, plaintext), the single-shot
+    // form spelled out so that the plaintext is encrypted in one buffer sized for the tag
+    // (no second copy of a 400 KB payload).
+    let (enc, mut ctx) = hpke::setup_sender::<ChaCha20Poly1305, HkdfSha256, X25519HkdfSha256, _>(
+        &OpModeS::Base,
+        registry.seal(),
+        HPKE_INFO,
+        rng,
+    )
+    .map_err(|_| Error::SealFailed)?;
+    let mut ciphertext = Vec::with_capacity(plaintext.len() + 16);
+    ciphertext.extend_from_slice(plaintext);
+    let tag = ctx
+        .seal_in_place_detached(&mut ciphertext, &aad(bundle_id, device_id))
         .map_err(|_| Error::SealFailed)?;
+    ciphertext.extend_from_slice(&tag.to_bytes());
     let header = HeaderWire {
         v: VERSION,
         bundle_id: bundle_id.to_bytes(),
@@ -158,6 +163,7 @@ pub(crate) fn seal_plaintext<R: rand_core_09::CryptoRng + rand_core_09::RngCore>
         ct_sha256: Sha256::of(&ciphertext).0,
     };
     let mut out = frame::write(MAGIC, &header, device.signing());
+    out.reserve_exact(ciphertext.len());
     out.extend_from_slice(&ciphertext);
     Ok(out)
 }
