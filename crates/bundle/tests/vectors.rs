@@ -11,7 +11,7 @@ fn dir() -> PathBuf {
 #[test]
 fn the_committed_vectors_are_exactly_what_the_generator_writes() {
     let generated = generate();
-    assert_eq!(generated.len(), 10);
+    assert_eq!(generated.len(), 11);
     for v in &generated {
         let on_disk = std::fs::read_to_string(dir().join(&v.name)).unwrap_or_default();
         assert!(
@@ -63,6 +63,7 @@ fn the_failure_vectors_cover_every_named_failure() {
         "duplicate_key",
         "truncated",
         "body_too_long",
+        "unsupported_version",
     ] {
         assert!(expects.iter().any(|x| x == e), "no vector for {e}");
     }

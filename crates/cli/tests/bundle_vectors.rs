@@ -8,13 +8,14 @@ use ghidanh_bundle::testkit::vectors::{generate, Vector};
 const BIN: &str = env!("CARGO_BIN_EXE_ghidanh");
 
 /// Failures found before or while verifying; the others show only when opening.
-const VERIFY_STAGE: [&str; 6] = [
+const VERIFY_STAGE: [&str; 7] = [
     "truncated",
     "body_too_long",
     "bad_signature",
     "ciphertext_mismatch",
     "duplicate_key",
     "bad_magic",
+    "unsupported_version",
 ];
 
 #[test]

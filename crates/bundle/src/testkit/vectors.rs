@@ -359,6 +359,17 @@ pub fn generate() -> Vec<VectorFile> {
         .hex("bundle", &huge)
         .build(),
     );
+    // "v": 2 in the header, validly re-signed: a version this format does not define.
+    let b_v2 = resign(&b_min, &device, |h| replace(h, b"\x61v\x01", b"\x61v\x02"));
+    out.push(
+        keys(Builder::new(
+            "11-wrong-version",
+            "unsupported_version",
+            "header with v = 2, validly re-signed",
+        ))
+        .hex("bundle", &b_v2)
+        .build(),
+    );
     out
 }
 
