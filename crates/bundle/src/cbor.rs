@@ -56,7 +56,7 @@ pub fn decode<T: DeserializeOwned>(bytes: &[u8], what: &'static str) -> Result<T
     }
     value.deserialized().map_err(|e| Error::Cbor {
         what,
-        detail: redact_quoted(&e.to_string()),
+        detail: value_error(&e),
     })
 }
 
@@ -94,6 +94,17 @@ fn size_hint(value: &Value) -> usize {
             .sum(),
         _ => 0,
     }
+}
+
+/// Deserialises an `Option` whose key MUST be present (as a value or `null`): serde lets a
+/// plain `Option` field go missing, which would give one value two encodings.
+/// spec § "Deterministic CBOR": a decoder MUST reject missing keys.
+pub(crate) fn nullable<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    <Option<T> as serde::Deserialize>::deserialize(d)
 }
 
 fn write_value(value: &Value) -> Result<Vec<u8>, Error> {
@@ -143,6 +154,13 @@ fn canonical(value: Value, what: &'static str) -> Result<Value, Error> {
     })
 }
 
+/// The message of an error from turning a generic value into a structure, values redacted.
+pub(crate) fn value_error(e: &ciborium::value::Error) -> String {
+    match e {
+        ciborium::value::Error::Custom(msg) => redact_quoted(msg),
+    }
+}
+
 fn cbor_error_kind<T: std::fmt::Debug>(e: &ciborium::de::Error<T>) -> String {
     match e {
         ciborium::de::Error::Io(_) => "unexpected end of input".to_owned(),
@@ -154,7 +172,7 @@ fn cbor_error_kind<T: std::fmt::Debug>(e: &ciborium::de::Error<T>) -> String {
 
 /// Serde's messages quote offending values (`invalid type: string "Nguyễn"`); those may be
 /// personal data, so everything inside double quotes is dropped. Field names use backticks and stay.
-pub(crate) fn redact_quoted(msg: &str) -> String {
+fn redact_quoted(msg: &str) -> String {
     let mut out = String::with_capacity(msg.len());
     let mut inside = false;
     for c in msg.chars() {

@@ -260,20 +260,24 @@ struct CapturedWire<B> {
 #[serde(deny_unknown_fields)]
 struct ExceptionWire {
     reason: String,
+    #[serde(deserialize_with = "crate::cbor::nullable")]
     detail: Option<String>,
 }
 
 #[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, bound(deserialize = "B: Deserialize<'de>"))]
 struct FingerWire<B> {
     position: u8,
+    #[serde(deserialize_with = "crate::cbor::nullable")]
     captured: Option<CapturedWire<B>>,
+    #[serde(deserialize_with = "crate::cbor::nullable")]
     exception: Option<ExceptionWire>,
 }
 
 #[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, bound(deserialize = "B: Deserialize<'de>"))]
 struct BiometricsWire<B> {
+    #[serde(deserialize_with = "crate::cbor::nullable")]
     face: Option<FaceWire<B>>,
     fingers: Vec<FingerWire<B>>,
 }
@@ -340,7 +344,7 @@ fn record_from_value(value: ciborium::Value) -> Result<EnrollmentInput, Error> {
     let arrived = cbor::encode(&value)?;
     let record: EnrollmentInput = value.deserialized().map_err(|e| Error::Cbor {
         what: "record",
-        detail: cbor::redact_quoted(&e.to_string()),
+        detail: cbor::value_error(&e),
     })?;
     if cbor::encode(&record)? != arrived {
         return Err(Error::NotDeterministic("record"));

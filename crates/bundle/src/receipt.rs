@@ -162,9 +162,12 @@ struct ReceiptWire {
     key_id: String,
     #[serde(with = "serde_bytes")]
     submission_sha256: [u8; 32],
+    #[serde(deserialize_with = "crate::cbor::nullable")]
     bundle_id: Option<serde_bytes::ByteArray<16>>,
     verdict: String,
+    #[serde(deserialize_with = "crate::cbor::nullable")]
     reason: Option<String>,
+    #[serde(deserialize_with = "crate::cbor::nullable")]
     accepted_receipt_id: Option<serde_bytes::ByteArray<16>>,
 }
 

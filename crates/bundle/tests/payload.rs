@@ -185,3 +185,29 @@ fn a_record_with_a_key_left_out_is_not_deterministic() {
         Err(Error::NotDeterministic("record"))
     );
 }
+
+#[test]
+fn a_missing_nullable_key_is_refused_not_read_as_null() {
+    use ciborium::Value;
+    let mut p = sample();
+    p.biometrics.face = None;
+    let bytes = p.to_cbor().unwrap();
+    let mut value: Value = ciborium::from_reader(bytes.as_slice()).unwrap();
+    // Remove "face": null from biometrics; the result is deterministic CBOR, but not a payload.
+    if let Value::Map(top) = &mut value {
+        for (k, v) in top.iter_mut() {
+            if k == &Value::Text("biometrics".into()) {
+                if let Value::Map(bio) = v {
+                    bio.retain(|(k, _)| k != &Value::Text("face".into()));
+                }
+            }
+        }
+    }
+    let mut shorter = Vec::new();
+    ciborium::into_writer(&value, &mut shorter).unwrap();
+    assert_eq!(shorter.len(), bytes.len() - 6); // 0x64 "face" 0xf6
+    match Payload::from_cbor(&shorter) {
+        Err(Error::Cbor { detail, .. }) => assert!(detail.contains("face"), "{detail}"),
+        other => panic!("expected a missing-field error, got {other:?}"),
+    }
+}
