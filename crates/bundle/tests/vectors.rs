@@ -11,7 +11,7 @@ fn dir() -> PathBuf {
 #[test]
 fn the_committed_vectors_are_exactly_what_the_generator_writes() {
     let generated = generate();
-    assert_eq!(generated.len(), 11);
+    assert_eq!(generated.len(), 14);
     for v in &generated {
         let on_disk = std::fs::read_to_string(dir().join(&v.name)).unwrap_or_default();
         assert!(
@@ -40,13 +40,17 @@ fn every_vector_gives_its_expected_result() {
             Ok(cbor) => {
                 assert_eq!(expect, "ok", "{}", v.name);
                 // The opened payload re-encodes to exactly the payload_cbor of the file.
-                assert_eq!(cbor, vector.bytes("payload_cbor"), "{}", v.name);
+                if vector.fields.contains_key("payload_cbor") {
+                    assert_eq!(cbor, vector.bytes("payload_cbor"), "{}", v.name);
+                } else {
+                    assert!(!cbor.is_empty(), "{}", v.name);
+                }
                 seen_ok += 1;
             }
             Err(code) => assert_eq!(code, expect, "{}", v.name),
         }
     }
-    assert_eq!(seen_ok, 2);
+    assert_eq!(seen_ok, 4);
 }
 
 #[test]

@@ -23,6 +23,9 @@ fn verify_and_open_report_each_vectors_expectation() {
     let dir = tempfile::tempdir().unwrap();
     for v in generate() {
         let vector = Vector::parse(&v.text);
+        if vector.fields.contains_key("kind") {
+            continue; // receipts: not bundles
+        }
         let expect = vector.fields["expect"].as_str();
         let file = dir.path().join(format!("{}.bundle", v.name));
         std::fs::write(&file, vector.bytes("bundle")).unwrap();

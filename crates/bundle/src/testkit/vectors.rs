@@ -11,8 +11,9 @@ use rand_chacha::ChaCha20Rng;
 
 use crate::envelope::{seal_plaintext, MAGIC};
 use crate::{
-    frame, Biometrics, BundleId, DeviceId, DeviceKey, EnrollmentId, Envelope, Error, Keyring,
-    OperatorId, OperatorRef, Payload, RegistryKeys,
+    frame, Biometrics, BundleId, CustodyReceipt, DeviceId, DeviceKey, EnrollmentId, Envelope,
+    Error, Keyring, OperatorId, OperatorRef, Payload, Receipt, ReceiptId, RegistryKeys,
+    RegistryPublicKeys, RelayKeys, RelayPublicKey, Sha256, Verdict,
 };
 
 /// The seed: ASCII "ghidanh/vectors/v1" padded with zeros to 32 bytes.
@@ -370,6 +371,66 @@ pub fn generate() -> Vec<VectorFile> {
         .hex("bundle", &b_v2)
         .build(),
     );
+
+    // Receipts: the registry's verdict on 01-ok-minimal, and a relay's custody of it.
+    let relay = RelayKeys::from_secret_bytes(&bytes32(&mut rng));
+    let accepted = Receipt {
+        receipt_id: ReceiptId::from_bytes(bytes16(&mut rng)),
+        issued_at: CREATED_AT + 5,
+        registry_key_id: registry.public().key_id().clone(),
+        submission_sha256: Sha256::of(&b_min),
+        bundle_id: Some(p_min.bundle_id),
+        verdict: Verdict::Accepted,
+    }
+    .sign(&registry);
+    let receipt_file = |b: Builder, bytes: &[u8]| {
+        let len = u32::from_be_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize;
+        keys(b)
+            .hex("relay_public", &relay.public().to_bytes())
+            .text("relay_key_id", relay.public().key_id().as_str())
+            .hex("body_cbor", bytes.get(12..12 + len).unwrap_or_default())
+            .hex("receipt", bytes)
+            .build()
+    };
+    out.push(receipt_file(
+        Builder::new(
+            "12-receipt-accepted",
+            "ok",
+            "the registry's accepted receipt for 01-ok-minimal; verify with registry_signing_public",
+        )
+        .text("kind", "receipt"),
+        &accepted,
+    ));
+    let custody = CustodyReceipt {
+        receipt_id: ReceiptId::from_bytes(bytes16(&mut rng)),
+        issued_at: CREATED_AT + 3,
+        relay_key_id: relay.public().key_id().clone(),
+        submission_sha256: Sha256::of(&b_min),
+        bundle_id: p_min.bundle_id,
+    }
+    .sign(&relay);
+    out.push(receipt_file(
+        Builder::new(
+            "13-receipt-custody",
+            "ok",
+            "a relay's custody receipt for 01-ok-minimal; verify with relay_public",
+        )
+        .text("kind", "custody"),
+        &custody,
+    ));
+    let mut flipped = accepted.clone();
+    if let Some(b) = flipped.get_mut(20) {
+        *b ^= 0x01;
+    }
+    out.push(receipt_file(
+        Builder::new(
+            "14-receipt-flipped-byte",
+            "bad_signature",
+            "12-receipt-accepted with body byte 8 flipped",
+        )
+        .text("kind", "receipt"),
+        &flipped,
+    ));
     out
 }
 
@@ -413,6 +474,29 @@ impl Vector {
     /// Runs the vector through parse → verify → open with the registry key it carries;
     /// returns `ok` with the opened payload's CBOR, or the error code.
     pub fn run(&self) -> Result<Vec<u8>, &'static str> {
+        match self.fields.get("kind").map(String::as_str) {
+            Some("receipt") => {
+                let (Ok(signing), Ok(seal)) = (
+                    <[u8; 32]>::try_from(self.bytes("registry_signing_public")),
+                    <[u8; 32]>::try_from(self.bytes("registry_seal_public")),
+                ) else {
+                    return Err("bad_vector");
+                };
+                let registry =
+                    RegistryPublicKeys::from_bytes(&signing, &seal).map_err(|e| e.code())?;
+                let bytes = self.bytes("receipt");
+                Receipt::verify(&bytes, &registry).map_err(|e| e.code())?;
+                return Ok(self.bytes("body_cbor"));
+            }
+            Some("custody") => {
+                let relay =
+                    <[u8; 32]>::try_from(self.bytes("relay_public")).map_err(|_| "bad_vector")?;
+                let relay = RelayPublicKey::from_bytes(&relay).map_err(|e| e.code())?;
+                CustodyReceipt::verify(&self.bytes("receipt"), &relay).map_err(|e| e.code())?;
+                return Ok(self.bytes("body_cbor"));
+            }
+            _ => {}
+        }
         let secret: Vec<u8> = [
             self.bytes("registry_signing_secret"),
             self.bytes("registry_seal_secret"),
