@@ -277,9 +277,13 @@ impl Kit {
             captured_at: now,
             finalised_at: now,
             record: record.to_input(),
-            // Capture of biometrics and reference-data versions land with their own issues.
+            // Capture of biometrics lands with its own issue.
             biometrics: Biometrics::default(),
-            reference_versions: Default::default(),
+            // The lists this build validated the record against, so the registry can tell.
+            reference_versions: ghidanh_record::reference::versions()
+                .iter()
+                .map(|(name, version)| (name.to_owned(), version.to_owned()))
+                .collect(),
             audit: vec![AuditEntry {
                 at: now,
                 action: "finalised".into(),
