@@ -89,6 +89,9 @@ fn today() -> time::Date {
 impl Kit {
     /// A kit over `config.data_dir`; nothing is opened until an operator signs in.
     pub fn new(config: KitConfig) -> Result<Kit, KitError> {
+        // Validation leans on the embedded reference tables: refuse to run on broken ones.
+        ghidanh_record::reference::check()
+            .map_err(|e| KitError::Internal(format!("reference data: {e}")))?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .thread_name("ghidanh-sync")

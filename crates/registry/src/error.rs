@@ -31,6 +31,9 @@ pub enum RegistryError {
         /// What is wrong with it.
         rule: &'static str,
     },
+    /// The embedded reference data is broken (a build problem, not a user one).
+    #[error("reference data: {0}")]
+    Reference(ghidanh_record::reference::ReferenceError),
     /// The database failed.
     #[error("database: {0}")]
     Db(#[from] rusqlite::Error),

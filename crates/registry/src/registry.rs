@@ -90,6 +90,8 @@ pub struct Registry {
 impl Registry {
     /// Opens the registry in `data_dir` (made by [`init`]).
     pub fn open(data_dir: &Path) -> Result<Registry, RegistryError> {
+        // Records are validated against the embedded reference tables: never serve on broken ones.
+        ghidanh_record::reference::check().map_err(RegistryError::Reference)?;
         let dir = DataDir::new(data_dir);
         let keys = keys_file::read(&dir.key_file())?;
         let store = Store::open(&dir.db())?;
