@@ -18,12 +18,13 @@ APT_PACKAGES := build-essential pkg-config curl wget file libssl-dev libwebkit2g
 	libxdo-dev libayatana-appindicator3-dev librsvg2-dev xvfb webkit2gtk-driver \
 	imagemagick x11-utils
 
-.PHONY: help run test deps deps-apt deps-node deps-rust deps-e2e ui build lint test-ui test-rust clean-demo fuzz
+.PHONY: help run test deps deps-apt deps-node deps-rust deps-e2e ui build lint test-ui test-rust clean-demo fuzz soak
 
 help:
 	@echo "make run   — install what is missing, build, start the registry and the kit app (demo data in $(DEMO_DIR))"
 	@echo "make test  — install what is missing and run every test (Rust, UI, end-to-end)"
 	@echo "make fuzz  — run each fuzz target for FUZZ_SECONDS seconds (default $(FUZZ_SECONDS))"
+	@echo "make soak  — the vault crash test with SOAK_ROUNDS kills (default $(SOAK_ROUNDS))"
 
 ## ---- installing -------------------------------------------------------------------------
 
@@ -105,3 +106,12 @@ fuzz: deps-rust
 	  echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
 	  (cd fuzz && RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run $$t corpus/$$t -- -max_total_time=$(FUZZ_SECONDS)); \
 	done
+
+## ---- soak (not part of `make test`) -------------------------------------------------------
+
+SOAK_ROUNDS ?= 2000
+
+# The vault crash test (crates/vault/tests/crash.rs) with ten times the rounds of `make test`:
+# a child killed with SIGKILL mid-work, the vault reopened and checked after each kill.
+soak: deps-rust
+	GHIDANH_CRASH_ROUNDS=$(SOAK_ROUNDS) $(CARGO) test -p ghidanh-vault --test crash -- --nocapture

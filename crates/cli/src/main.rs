@@ -27,7 +27,7 @@ enum Command {
     /// Look at bundles.
     #[command(subcommand)]
     Bundle(cmd::bundle::BundleCmd),
-    /// Measure the bundle format against raw ChaCha20-Poly1305.
+    /// Measure the bundle format and the vault against their raw baselines.
     #[command(subcommand)]
     Bench(cmd::bench::BenchCmd),
     /// Decode personal ID numbers.

@@ -9,6 +9,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod check;
 mod db;
 mod enrollments;
 mod error;
@@ -16,6 +17,7 @@ mod keyfile;
 mod outbox;
 mod schema;
 
+pub use check::OutboxLink;
 pub use enrollments::{EnrollmentState, EnrollmentSummary};
 pub use error::VaultError;
 pub use keyfile::KdfParams;

@@ -26,6 +26,20 @@ pub enum BenchCmd {
         #[arg(long, default_value_t = 2.0)]
         seconds: f64,
     },
+    /// Autosave latency and sealed enrollments per second of the encrypted vault against
+    /// plain SQLite with the same statements and durability.
+    Vault {
+        /// Autosaves (draft overwrites) to time one by one.
+        #[arg(long, default_value_t = 500)]
+        autosaves: usize,
+        /// Draft + seal (400 KB bundle) pairs to time as a whole.
+        #[arg(long, default_value_t = 200)]
+        seals: usize,
+        /// Folder for the two temporary databases (default: the system temp folder); it
+        /// decides the disk, and so the fsync cost, both sides pay.
+        #[arg(long)]
+        dir: Option<std::path::PathBuf>,
+    },
 }
 
 /// Goal from the design: each at least half the raw AEAD's throughput.
@@ -33,9 +47,16 @@ const GOAL: f64 = 0.5;
 
 impl BenchCmd {
     pub fn run(self) -> anyhow::Result<ExitCode> {
-        let BenchCmd::Bundle { seconds } = self;
-        let budget = Duration::from_secs_f64(seconds.clamp(0.05, 60.0));
-        bench_bundle(budget)
+        match self {
+            BenchCmd::Bundle { seconds } => {
+                bench_bundle(Duration::from_secs_f64(seconds.clamp(0.05, 60.0)))
+            }
+            BenchCmd::Vault {
+                autosaves,
+                seals,
+                dir,
+            } => super::bench_vault::run(autosaves, seals, dir),
+        }
     }
 }
 
