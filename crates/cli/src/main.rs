@@ -45,6 +45,9 @@ enum Command {
     /// Validate enrollment records.
     #[command(subcommand)]
     Record(cmd::record::RecordCmd),
+    /// Check a kit vault's audit log and report what it holds.
+    #[command(subcommand)]
+    Vault(cmd::vault::VaultCmd),
 }
 
 fn main() -> ExitCode {
@@ -67,6 +70,7 @@ fn main() -> ExitCode {
         Command::Qr(c) => c.run(),
         Command::Mrz(c) => c.run(),
         Command::Record(c) => c.run(),
+        Command::Vault(c) => c.run(),
     };
     match result {
         Ok(code) => code,

@@ -104,6 +104,7 @@ impl Vault {
                 id
             }
         };
+        self.audit(&tx, crate::AuditAction::DraftSaved, &id.to_string())?;
         tx.commit()?;
         Ok(id)
     }
@@ -154,6 +155,7 @@ impl Vault {
              VALUES (?1, ?2, ?3, 0)",
             params![bundle_id.to_string(), id.to_string(), bundle],
         )?;
+        self.audit(&tx, crate::AuditAction::Sealed, &bundle_id.to_string())?;
         tx.commit()?;
         Ok(())
     }

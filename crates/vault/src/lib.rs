@@ -9,6 +9,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod audit;
 mod check;
 mod db;
 mod enrollments;
@@ -17,6 +18,7 @@ mod keyfile;
 mod outbox;
 mod schema;
 
+pub use audit::{AuditAction, AuditError, AuditReport, VaultReport, CHECKPOINT_EVERY};
 pub use check::OutboxLink;
 pub use enrollments::{EnrollmentState, EnrollmentSummary};
 pub use error::VaultError;
@@ -34,6 +36,10 @@ use zeroize::Zeroizing;
 pub const DB_FILE: &str = "vault.db";
 /// The key-wrap file inside the vault folder.
 pub const KEYS_FILE: &str = "vault.keys";
+/// Wrong passphrases since the last unlock, as a decimal count (nothing else). A failed unlock
+/// cannot write into the database it failed to open, so the count waits here and becomes an
+/// `UnlockFailed` audit entry on the next successful unlock.
+pub const UNLOCK_FAILURES_FILE: &str = "vault.unlock-failures";
 
 /// The signed-in operator.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,6 +64,8 @@ pub struct Device {
 pub struct Vault {
     conn: Mutex<Connection>,
     dir: PathBuf,
+    /// The signed-in operator, named in every audit entry of this session.
+    operator: String,
 }
 
 impl Vault {
@@ -89,11 +97,14 @@ impl Vault {
             id: OperatorId::new(),
             name: operator_name.to_owned(),
         };
-        let conn = db::open(&dir.join(DB_FILE), &data_key)?;
-        conn.execute(
+        let mut conn = db::open(&dir.join(DB_FILE), &data_key)?;
+        let tx = conn.transaction()?;
+        tx.execute(
             "INSERT INTO operators (id, name, created_at) VALUES (?1, ?2, ?3)",
             params![operator.id.to_string(), operator.name, db::now_ms()],
         )?;
+        audit::append(&tx, &operator.id.to_string(), AuditAction::VaultCreated, "")?;
+        tx.commit()?;
         // The key file is written last: its presence is what makes the vault exist.
         let wrap = keyfile::wrap(&data_key, operator.id, passphrase, kdf)?;
         keyfile::write(&dir.join(KEYS_FILE), &keyfile::KeyFile::new(vec![wrap]))?;
@@ -101,6 +112,7 @@ impl Vault {
             Vault {
                 conn: Mutex::new(conn),
                 dir: dir.to_owned(),
+                operator: operator.id.to_string(),
             },
             operator,
         ))
@@ -112,13 +124,34 @@ impl Vault {
             return Err(VaultError::NotFound("vault"));
         }
         let file = keyfile::read(&dir.join(KEYS_FILE))?;
-        let (operator_id, data_key) = keyfile::unwrap_any(&file, passphrase)?;
-        let conn = db::open(&dir.join(DB_FILE), &data_key)?;
+        let (operator_id, data_key) = match keyfile::unwrap_any(&file, passphrase) {
+            Ok(k) => k,
+            Err(VaultError::WrongPassphrase) => {
+                count_unlock_failure(dir);
+                return Err(VaultError::WrongPassphrase);
+            }
+            Err(e) => return Err(e),
+        };
+        let mut conn = db::open(&dir.join(DB_FILE), &data_key)?;
+        let failures = read_unlock_failures(dir);
+        let tx = conn.transaction()?;
         // A crash mid-upload leaves rows in `uploading`; they go back to the queue.
-        conn.execute(
+        tx.execute(
             "UPDATE enrollments SET state = 'sealed' WHERE state = 'uploading'",
             [],
         )?;
+        let op = operator_id.to_string();
+        if failures > 0 {
+            audit::append(&tx, &op, AuditAction::UnlockFailed, &failures.to_string())?;
+        }
+        audit::append(&tx, &op, AuditAction::Unlocked, "")?;
+        tx.commit()?;
+        if failures > 0 {
+            // After the commit: a crash in between counts these failures twice, never zero times.
+            if let Err(e) = std::fs::remove_file(dir.join(UNLOCK_FAILURES_FILE)) {
+                tracing::warn!("cannot clear the unlock failure count: {e}");
+            }
+        }
         let name: Option<String> = conn
             .query_row(
                 "SELECT name FROM operators WHERE id = ?1",
@@ -131,12 +164,32 @@ impl Vault {
             Vault {
                 conn: Mutex::new(conn),
                 dir: dir.to_owned(),
+                operator: op,
             },
             Operator {
                 id: operator_id,
                 name,
             },
         ))
+    }
+
+    /// Appends an audit entry for this session's operator inside `tx`, the transaction of
+    /// the change it records.
+    pub(crate) fn audit(
+        &self,
+        tx: &Connection,
+        action: AuditAction,
+        subject: &str,
+    ) -> Result<(), VaultError> {
+        audit::append(tx, &self.operator, action, subject)
+    }
+
+    /// Closes the vault, signing a checkpoint over the newest audit entry when a device key
+    /// exists. Dropping the vault does the same but can only log a failure.
+    pub fn close(mut self) -> Result<(), VaultError> {
+        let conn = self.conn.get_mut().unwrap_or_else(|p| p.into_inner());
+        audit::checkpoint(conn)
+        // `Drop` runs next and finds the newest entry already signed (INSERT OR IGNORE).
     }
 
     /// The vault folder.
@@ -180,14 +233,25 @@ impl Vault {
     /// Stores the provisioning file and a newly made device key. Only once.
     pub fn provision(&self, provisioning_bytes: &[u8], key: &DeviceKey) -> Result<(), VaultError> {
         Provisioning::parse(provisioning_bytes).map_err(VaultError::Provisioning)?;
-        let conn = self.conn();
-        let changed = conn.execute(
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let changed = tx.execute(
             "INSERT OR IGNORE INTO device (id, provisioning, signing_key, registered) VALUES (1, ?1, ?2, 0)",
             params![provisioning_bytes, key.secret_bytes().as_slice()],
         )?;
         if changed == 0 {
             return Err(VaultError::AlreadyExists);
         }
+        let subject = Provisioning::parse(provisioning_bytes)
+            .map(|p| p.device_id.to_string())
+            .map_err(VaultError::Provisioning)?;
+        audit::append(
+            &tx,
+            &self.operator,
+            AuditAction::DeviceProvisioned,
+            &subject,
+        )?;
+        tx.commit()?;
         Ok(())
     }
 
@@ -216,5 +280,36 @@ impl Vault {
             params![key, value],
         )?;
         Ok(())
+    }
+}
+
+impl Drop for Vault {
+    fn drop(&mut self) {
+        // Lock and close both end here: sign the tail so a later truncation is detectable.
+        let conn = self.conn.get_mut().unwrap_or_else(|p| p.into_inner());
+        if let Err(e) = audit::checkpoint(conn) {
+            tracing::warn!("cannot sign an audit checkpoint on close: {e}");
+        }
+    }
+}
+
+/// The count of wrong passphrases waiting to be audited; 0 when none or unreadable (the file
+/// holds a number only, so a damaged one loses a count, never data).
+fn read_unlock_failures(dir: &Path) -> u64 {
+    std::fs::read_to_string(dir.join(UNLOCK_FAILURES_FILE))
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// Adds one to the waiting count of wrong passphrases. Best effort: failing to count must not
+/// hide the wrong-passphrase error from the operator.
+fn count_unlock_failure(dir: &Path) {
+    let n = read_unlock_failures(dir).saturating_add(1);
+    let tmp = dir.join(format!("{UNLOCK_FAILURES_FILE}.tmp"));
+    let result = std::fs::write(&tmp, n.to_string())
+        .and_then(|()| std::fs::rename(&tmp, dir.join(UNLOCK_FAILURES_FILE)));
+    if let Err(e) = result {
+        tracing::warn!("cannot count a failed unlock: {e}");
     }
 }

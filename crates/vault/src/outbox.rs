@@ -3,7 +3,7 @@
 use ghidanh_bundle::{BundleId, Receipt, Verdict};
 use rusqlite::{params, OptionalExtension};
 
-use crate::{db::now_ms, Vault, VaultError};
+use crate::{db::now_ms, AuditAction, Vault, VaultError};
 
 /// A bundle due for upload.
 #[derive(Debug, Clone)]
@@ -69,11 +69,18 @@ impl Vault {
 
     /// Marks a bundle as being sent.
     pub fn mark_uploading(&self, bundle_id: BundleId) -> Result<(), VaultError> {
-        self.conn().execute(
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let changed = tx.execute(
             "UPDATE enrollments SET state = 'uploading', updated_at = ?2
              WHERE bundle_id = ?1 AND state = 'sealed'",
             params![bundle_id.to_string(), now_ms()],
         )?;
+        // Only a real transition is audited: a repeated call changes nothing.
+        if changed == 1 {
+            self.audit(&tx, AuditAction::UploadAttempted, &bundle_id.to_string())?;
+        }
+        tx.commit()?;
         Ok(())
     }
 
@@ -96,6 +103,7 @@ impl Vault {
              WHERE bundle_id = ?1 AND state = 'uploading'",
             params![bundle_id.to_string(), now_ms()],
         )?;
+        self.audit(&tx, AuditAction::UploadFailed, &bundle_id.to_string())?;
         tx.commit()?;
         Ok(())
     }
@@ -128,6 +136,7 @@ impl Vault {
                  WHERE bundle_id = ?1",
                 params![bundle_id.to_string(), state, receipt_id, reason, now_ms()],
             )?;
+            self.audit(&tx, AuditAction::ReceiptStored, &bundle_id.to_string())?;
         }
         tx.commit()?;
         Ok(())

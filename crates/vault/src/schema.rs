@@ -38,6 +38,22 @@ const MIGRATIONS: &[&str] = &[
         last_error TEXT,
         receipt BLOB
      );",
+    // 2: the audit log (issue 4). `seq` is dense from 1 so a deleted entry leaves a gap;
+    // hashes are 32-byte SHA-256, signatures 64-byte Ed25519 (checked by `audit_verify`).
+    "CREATE TABLE audit (
+        seq INTEGER PRIMARY KEY,
+        at_ms INTEGER NOT NULL,
+        operator_id TEXT NOT NULL,
+        action TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        prev_hash BLOB NOT NULL,
+        hash BLOB NOT NULL
+     );
+     CREATE TABLE audit_checkpoint (
+        seq INTEGER PRIMARY KEY,
+        hash BLOB NOT NULL,
+        signature BLOB NOT NULL
+     );",
 ];
 
 /// Brings the schema to the newest version; refuses a database newer than this code.

@@ -10,3 +10,4 @@ pub mod name;
 pub mod qr;
 pub mod record;
 pub mod registry;
+pub mod vault;
