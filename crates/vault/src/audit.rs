@@ -374,7 +374,7 @@ impl Vault {
         let conn = self.conn();
         let mut by_state = Vec::new();
         let mut total = 0;
-        for s in [S::Draft, S::Sealed, S::Uploading, S::Accepted, S::Rejected] {
+        for s in S::ALL {
             let n: i64 = conn.query_row(
                 "SELECT count(*) FROM enrollments WHERE state = ?1",
                 [s.code()],

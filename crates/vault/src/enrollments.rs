@@ -6,42 +6,105 @@ use rusqlite::{params, OptionalExtension};
 
 use crate::{db::now_ms, Vault, VaultError};
 
-/// Where an enrollment is in its life on the kit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Where an enrollment is in its life on the kit (DESIGN.md):
+///
+/// ```text
+/// draft ⇄ finalised → approved → sealed ⇄ uploading → custody → accepted → purged
+///                                   └──────────┴──────────┴────→ rejected → purged
+/// ```
+///
+/// [`EnrollmentState::can_become`] is the one table of legal moves; every change of state in
+/// the vault goes through it and is refused with [`VaultError::IllegalTransition`] otherwise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum EnrollmentState {
     /// Being typed; autosaved, editable.
     Draft,
+    /// The operator attested the record; waits for approval. Sent back, it is a draft again.
+    Finalised,
+    /// A supervisor (or the policy, when no review is asked) approved it; ready to seal.
+    Approved,
     /// Sealed into a bundle in the outbox; no longer editable.
     Sealed,
     /// Being sent right now.
     Uploading,
+    /// A district relay signed a custody receipt; the central receipt is still to come.
+    Custody,
     /// The registry signed an `accepted` (or `duplicate`) receipt.
     Accepted,
-    /// The registry signed a `rejected` receipt.
+    /// The registry signed a `rejected` receipt; it stays until an operator acts.
     Rejected,
+    /// Its personal data and images are gone; the receipt and the audit entries stay.
+    Purged,
 }
 
 impl EnrollmentState {
+    /// Every state, in the order of the life.
+    pub const ALL: [EnrollmentState; 9] = [
+        EnrollmentState::Draft,
+        EnrollmentState::Finalised,
+        EnrollmentState::Approved,
+        EnrollmentState::Sealed,
+        EnrollmentState::Uploading,
+        EnrollmentState::Custody,
+        EnrollmentState::Accepted,
+        EnrollmentState::Rejected,
+        EnrollmentState::Purged,
+    ];
+
     /// The stored and wire name.
     pub fn code(self) -> &'static str {
         match self {
             EnrollmentState::Draft => "draft",
+            EnrollmentState::Finalised => "finalised",
+            EnrollmentState::Approved => "approved",
             EnrollmentState::Sealed => "sealed",
             EnrollmentState::Uploading => "uploading",
+            EnrollmentState::Custody => "custody",
             EnrollmentState::Accepted => "accepted",
             EnrollmentState::Rejected => "rejected",
+            EnrollmentState::Purged => "purged",
         }
     }
 
-    fn parse(s: &str) -> Result<EnrollmentState, VaultError> {
-        Ok(match s {
-            "draft" => EnrollmentState::Draft,
-            "sealed" => EnrollmentState::Sealed,
-            "uploading" => EnrollmentState::Uploading,
-            "accepted" => EnrollmentState::Accepted,
-            "rejected" => EnrollmentState::Rejected,
-            _ => return Err(VaultError::Corrupt("enrollment state")),
-        })
+    /// Parses a stored name.
+    pub fn parse(s: &str) -> Result<EnrollmentState, VaultError> {
+        EnrollmentState::ALL
+            .into_iter()
+            .find(|st| st.code() == s)
+            .ok_or(VaultError::Corrupt("enrollment state"))
+    }
+
+    /// Whether the record can still be edited (autosave writes over it).
+    pub fn is_editable(self) -> bool {
+        self == EnrollmentState::Draft
+    }
+
+    /// The one table of legal moves.
+    pub fn can_become(self, next: EnrollmentState) -> bool {
+        use EnrollmentState::*;
+        matches!(
+            (self, next),
+            (Draft, Finalised)
+                | (Finalised, Draft)
+                | (Finalised, Approved)
+                | (Approved, Sealed)
+                | (Sealed, Uploading)
+                | (Uploading, Sealed)
+                | (Uploading, Custody)
+                // A receipt can arrive on a USB stick while the bundle waits or is in flight.
+                | (Sealed | Uploading | Custody, Accepted)
+                | (Sealed | Uploading | Custody, Rejected)
+                | (Sealed, Custody)
+                | (Accepted, Purged)
+                // Only by an operator's decision, never by the retention sweep.
+                | (Rejected, Purged)
+        )
+    }
+}
+
+impl std::fmt::Display for EnrollmentState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.code())
     }
 }
 

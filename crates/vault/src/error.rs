@@ -18,6 +18,14 @@ pub enum VaultError {
         /// The state found.
         actual: String,
     },
+    /// A move the enrollment life does not allow (see `EnrollmentState::can_become`).
+    #[error("an enrollment cannot go from {from} to {to}")]
+    IllegalTransition {
+        /// The state it is in.
+        from: crate::EnrollmentState,
+        /// The state asked for.
+        to: crate::EnrollmentState,
+    },
     /// A file of the vault is damaged.
     #[error("vault is damaged: {0}")]
     Corrupt(&'static str),
