@@ -55,6 +55,32 @@ pub enum AuditAction {
     Purged,
     /// An operator's passphrase was changed.
     PassphraseChanged,
+    /// The vault was locked (on demand or after the idle time).
+    Locked,
+    /// An unlock was refused because wrong passphrases came too fast (subject: seconds to wait).
+    UnlockDelayed,
+    /// A supervisor added an operator (subject: the new operator's id).
+    OperatorAdded,
+    /// A supervisor reset an operator's passphrase (subject: that operator's id).
+    PassphraseReset,
+    /// The operator attested a record; it waits for approval.
+    Finalised,
+    /// A supervisor sent a finalised record back to draft with a comment.
+    SentBack,
+    /// A supervisor (or the no-review policy) approved a record.
+    Approved,
+    /// A relay's custody receipt was stored.
+    CustodyStored,
+    /// Personal data of an enrollment was read for display or export (subject: its id).
+    Read,
+    /// A portrait or fingerprint image was stored (subject: enrollment id).
+    MediaStored,
+    /// The registry confirmed the device registration.
+    DeviceRegistered,
+    /// The registry revoked the device and the vault destroyed its data.
+    Wiped,
+    /// An operator discarded a rejected enrollment (its data is purged).
+    Discarded,
 }
 
 impl AuditAction {
@@ -73,6 +99,19 @@ impl AuditAction {
             AuditAction::Exported => "exported",
             AuditAction::Purged => "purged",
             AuditAction::PassphraseChanged => "passphrase_changed",
+            AuditAction::Locked => "locked",
+            AuditAction::UnlockDelayed => "unlock_delayed",
+            AuditAction::OperatorAdded => "operator_added",
+            AuditAction::PassphraseReset => "passphrase_reset",
+            AuditAction::Finalised => "finalised",
+            AuditAction::SentBack => "sent_back",
+            AuditAction::Approved => "approved",
+            AuditAction::CustodyStored => "custody_stored",
+            AuditAction::Read => "read",
+            AuditAction::MediaStored => "media_stored",
+            AuditAction::DeviceRegistered => "device_registered",
+            AuditAction::Wiped => "wiped",
+            AuditAction::Discarded => "discarded",
         }
     }
 
@@ -91,6 +130,19 @@ impl AuditAction {
             "exported" => AuditAction::Exported,
             "purged" => AuditAction::Purged,
             "passphrase_changed" => AuditAction::PassphraseChanged,
+            "locked" => AuditAction::Locked,
+            "unlock_delayed" => AuditAction::UnlockDelayed,
+            "operator_added" => AuditAction::OperatorAdded,
+            "passphrase_reset" => AuditAction::PassphraseReset,
+            "finalised" => AuditAction::Finalised,
+            "sent_back" => AuditAction::SentBack,
+            "approved" => AuditAction::Approved,
+            "custody_stored" => AuditAction::CustodyStored,
+            "read" => AuditAction::Read,
+            "media_stored" => AuditAction::MediaStored,
+            "device_registered" => AuditAction::DeviceRegistered,
+            "wiped" => AuditAction::Wiped,
+            "discarded" => AuditAction::Discarded,
             _ => return None,
         })
     }

@@ -26,6 +26,24 @@ pub enum VaultError {
         /// The state asked for.
         to: crate::EnrollmentState,
     },
+    /// Wrong passphrases came too fast: unlocking waits (growing delay per failure).
+    #[error("too many wrong passphrases; try again in {retry_after_secs} s")]
+    TooManyAttempts {
+        /// Seconds until the next try is allowed.
+        retry_after_secs: u64,
+    },
+    /// Only a supervisor may do this (add an operator, reset a passphrase, approve).
+    #[error("only a supervisor may {0}")]
+    NotSupervisor(&'static str),
+    /// The disk is full: nothing of this change was written, everything before it is kept.
+    #[error("disk full while trying to {0}")]
+    DiskFull(&'static str),
+    /// The file system is read-only: nothing of this change was written.
+    #[error("read-only file system while trying to {0}")]
+    ReadOnly(&'static str),
+    /// The registry revoked this device and the vault destroyed its data.
+    #[error("this device was revoked and its vault wiped")]
+    Wiped,
     /// A file of the vault is damaged.
     #[error("vault is damaged: {0}")]
     Corrupt(&'static str),

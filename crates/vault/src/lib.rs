@@ -15,8 +15,11 @@ mod db;
 mod enrollments;
 mod error;
 mod keyfile;
+mod media;
 mod outbox;
+mod retention;
 mod schema;
+mod wipe;
 
 pub use audit::{AuditAction, AuditError, AuditReport, VaultReport, CHECKPOINT_EVERY};
 pub use check::OutboxLink;
@@ -41,6 +44,34 @@ pub const KEYS_FILE: &str = "vault.keys";
 /// `UnlockFailed` audit entry on the next successful unlock.
 pub const UNLOCK_FAILURES_FILE: &str = "vault.unlock-failures";
 
+/// What an account may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Enrolls people.
+    Operator,
+    /// Also adds operators, resets their passphrases and approves finalised records.
+    Supervisor,
+}
+
+impl Role {
+    /// The stored name.
+    pub fn code(self) -> &'static str {
+        match self {
+            Role::Operator => "operator",
+            Role::Supervisor => "supervisor",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(s: &str) -> Result<Role, VaultError> {
+        match s {
+            "operator" => Ok(Role::Operator),
+            "supervisor" => Ok(Role::Supervisor),
+            _ => Err(VaultError::Corrupt("operator role")),
+        }
+    }
+}
+
 /// The signed-in operator.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Operator {
@@ -48,6 +79,8 @@ pub struct Operator {
     pub id: OperatorId,
     /// Name as entered.
     pub name: String,
+    /// What the account may do.
+    pub role: Role,
 }
 
 /// The device identity kept in the vault.
@@ -96,12 +129,19 @@ impl Vault {
         let operator = Operator {
             id: OperatorId::new(),
             name: operator_name.to_owned(),
+            // The first account is the team's supervisor: it provisions the device.
+            role: Role::Supervisor,
         };
         let mut conn = db::open(&dir.join(DB_FILE), &data_key)?;
         let tx = conn.transaction()?;
         tx.execute(
-            "INSERT INTO operators (id, name, created_at) VALUES (?1, ?2, ?3)",
-            params![operator.id.to_string(), operator.name, db::now_ms()],
+            "INSERT INTO operators (id, name, created_at, role) VALUES (?1, ?2, ?3, ?4)",
+            params![
+                operator.id.to_string(),
+                operator.name,
+                db::now_ms(),
+                operator.role.code()
+            ],
         )?;
         audit::append(&tx, &operator.id.to_string(), AuditAction::VaultCreated, "")?;
         tx.commit()?;
@@ -152,14 +192,15 @@ impl Vault {
                 tracing::warn!("cannot clear the unlock failure count: {e}");
             }
         }
-        let name: Option<String> = conn
+        let row: Option<(String, String)> = conn
             .query_row(
-                "SELECT name FROM operators WHERE id = ?1",
+                "SELECT name, role FROM operators WHERE id = ?1",
                 [operator_id.to_string()],
-                |r| r.get(0),
+                |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()?;
-        let name = name.ok_or(VaultError::Corrupt("operator of the key wrap is missing"))?;
+        let (name, role) = row.ok_or(VaultError::Corrupt("operator of the key wrap is missing"))?;
+        let role = Role::parse(&role)?;
         Ok((
             Vault {
                 conn: Mutex::new(conn),
@@ -169,6 +210,7 @@ impl Vault {
             Operator {
                 id: operator_id,
                 name,
+                role,
             },
         ))
     }

@@ -1,0 +1,1 @@
+//! Portrait and fingerprint images, kept inside the encrypted database.

@@ -1,0 +1,1 @@
+//! Retention: purging personal data once the registry holds it.

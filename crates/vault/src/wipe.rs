@@ -1,0 +1,1 @@
+//! Remote wipe: destroying the vault when the registry revokes the device.
