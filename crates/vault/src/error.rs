@@ -32,6 +32,10 @@ pub enum VaultError {
         /// Seconds until the next try is allowed.
         retry_after_secs: u64,
     },
+    /// Another account already opens with this passphrase (unlock names the operator by the
+    /// passphrase, so two accounts cannot share one).
+    #[error("passphrase already used by another account")]
+    PassphraseInUse,
     /// Only a supervisor may do this (add an operator, reset a passphrase, approve).
     #[error("only a supervisor may {0}")]
     NotSupervisor(&'static str),
