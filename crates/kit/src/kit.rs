@@ -260,7 +260,10 @@ impl Kit {
     pub fn finalise(&self, id: EnrollmentId) -> Result<EnrollmentSummary, KitError> {
         let (vault, operator) = self.vault()?;
         let draft = vault.enrollment(id)?;
-        if draft.state != ghidanh_vault::EnrollmentState::Draft {
+        use ghidanh_vault::EnrollmentState as S;
+        // Finalised or Approved: an earlier finalise stopped part-way (a crash
+        // between its transactions); it picks up where that one stopped.
+        if !matches!(draft.state, S::Draft | S::Finalised | S::Approved) {
             return Err(KitError::NotADraft);
         }
         let record =
@@ -300,6 +303,13 @@ impl Kit {
             now_secs(),
         )
         .map_err(|e| KitError::Internal(e.to_string()))?;
+        if draft.state == S::Draft {
+            vault.finalise(id)?;
+        }
+        if draft.state != S::Approved {
+            // Review by a supervisor comes with its own issue; until then nobody reviews.
+            vault.approve(id, ghidanh_vault::Approval::NoReviewPolicy)?;
+        }
         vault.seal(id, &payload.record, payload.bundle_id, &bytes)?;
         if let Some(sync) = lock(&self.session).as_ref().and_then(|s| s.sync.as_ref()) {
             sync.wake();

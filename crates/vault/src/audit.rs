@@ -539,6 +539,8 @@ mod tests {
         let v = vault_with(dir.path(), 1);
         let id = v.list().unwrap()[0].id;
         let bundle = BundleId::new();
+        v.finalise(id).unwrap();
+        v.approve(id, crate::Approval::NoReviewPolicy).unwrap();
         v.seal(id, &input(), bundle, b"sealed").unwrap();
         v.mark_uploading(bundle).unwrap();
         v.mark_uploading(bundle).unwrap(); // no transition: no entry
@@ -548,13 +550,15 @@ mod tests {
             [
                 "vault_created",
                 "draft_saved",
+                "finalised",
+                "approved",
                 "sealed",
                 "upload_attempted",
                 "upload_failed"
             ]
         );
         let report = v.audit_verify().unwrap();
-        assert_eq!(report.entries, 5);
+        assert_eq!(report.entries, 7);
         assert_eq!(report.checkpoints, 0);
     }
 
@@ -774,13 +778,15 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let v = vault_with(dir.path(), 2);
         let id = v.list().unwrap()[0].id;
+        v.finalise(id).unwrap();
+        v.approve(id, crate::Approval::NoReviewPolicy).unwrap();
         v.seal(id, &input(), BundleId::new(), b"x").unwrap();
         let r = v.report().unwrap();
         assert_eq!(r.enrollments, 2);
         assert!(r.by_state.contains(&("draft", 1)));
         assert!(r.by_state.contains(&("sealed", 1)));
         assert!(r.by_state.contains(&("accepted", 0)));
-        assert_eq!(r.audit_entries, 4);
+        assert_eq!(r.audit_entries, 6);
         let (first, last) = (
             r.first_enrollment_ms.unwrap(),
             r.last_enrollment_ms.unwrap(),

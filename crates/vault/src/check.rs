@@ -20,7 +20,7 @@ impl Vault {
     /// SQLite's `PRAGMA integrity_check` over the whole file: `"ok"` when sound, else its
     /// findings one per line.
     pub fn integrity_check(&self) -> Result<String, VaultError> {
-        let conn = self.conn();
+        let conn = self.live_conn()?;
         let mut stmt = conn.prepare("PRAGMA integrity_check")?;
         let lines = stmt
             .query_map([], |r| r.get::<_, String>(0))?
@@ -31,7 +31,7 @@ impl Vault {
     /// Every outbox row with whether its enrollment exists and points at it: a row whose
     /// enrollment is missing would be uploaded for a record the kit no longer shows.
     pub fn outbox_links(&self) -> Result<Vec<OutboxLink>, VaultError> {
-        let conn = self.conn();
+        let conn = self.live_conn()?;
         let mut stmt = conn.prepare(
             "SELECT o.bundle_id, o.enrollment_id, e.id IS NOT NULL AND e.bundle_id = o.bundle_id
              FROM outbox o LEFT JOIN enrollments e ON e.id = o.enrollment_id

@@ -1,10 +1,11 @@
-//! Drafts and their life: draft → sealed → uploading → accepted | rejected.
+//! Enrollments and their life, draft to purged. Every change of state goes through
+//! [`transition`], inside the one transaction of the change.
 
 use ghidanh_bundle::{BundleId, EnrollmentId, OperatorId};
 use ghidanh_record::EnrollmentInput;
-use rusqlite::{params, OptionalExtension};
+use rusqlite::{params, Connection, OptionalExtension};
 
-use crate::{db::now_ms, Vault, VaultError};
+use crate::{db::now_ms, AuditAction, Role, Vault, VaultError};
 
 /// Where an enrollment is in its life on the kit (DESIGN.md):
 ///
@@ -123,11 +124,22 @@ pub struct EnrollmentSummary {
     pub receipt_id: Option<String>,
     /// The registry's reason code, when rejected.
     pub reason: Option<String>,
+    /// The supervisor's comment when the record was sent back for changes.
+    pub review_comment: Option<String>,
     /// Last change, Unix milliseconds.
     pub updated_at_ms: i64,
 }
 
-fn to_json(input: &EnrollmentInput) -> Result<String, VaultError> {
+/// Who approves a finalised record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Approval {
+    /// The signed-in supervisor reviewed it (refused for an operator's session).
+    Supervisor,
+    /// The team works without review: the kit approves on the operator's finalise.
+    NoReviewPolicy,
+}
+
+pub(crate) fn to_json(input: &EnrollmentInput) -> Result<String, VaultError> {
     serde_json::to_string(input).map_err(|_| VaultError::Corrupt("draft encoding"))
 }
 
@@ -146,7 +158,7 @@ impl Vault {
     ) -> Result<EnrollmentId, VaultError> {
         let json = to_json(input)?;
         let now = now_ms();
-        let mut conn = self.conn();
+        let mut conn = self.live_conn()?;
         let tx = conn.transaction()?;
         let id = match id {
             None => {
@@ -167,27 +179,33 @@ impl Vault {
                 id
             }
         };
-        self.audit(&tx, crate::AuditAction::DraftSaved, &id.to_string())?;
+        self.audit(&tx, AuditAction::DraftSaved, &id.to_string())?;
         tx.commit()?;
         Ok(id)
     }
 
-    /// The record of an enrollment, as last saved.
+    /// The record of one enrollment, as last saved, for display (audited as a read).
     pub fn enrollment(&self, id: EnrollmentId) -> Result<EnrollmentSummary, VaultError> {
-        let conn = self.conn();
-        conn.query_row(
-            &format!("{SUMMARY_SELECT} WHERE id = ?1"),
-            [id.to_string()],
-            |r| Ok(row_to_raw(r)),
-        )
-        .optional()?
-        .ok_or(VaultError::NotFound("enrollment"))?
-        .and_then(RawSummary::parse)
+        let mut conn = self.live_conn()?;
+        let tx = conn.transaction()?;
+        let summary = tx
+            .query_row(
+                &format!("{SUMMARY_SELECT} WHERE id = ?1"),
+                [id.to_string()],
+                |r| Ok(row_to_raw(r)),
+            )
+            .optional()?
+            .ok_or(VaultError::NotFound("enrollment"))?
+            .and_then(RawSummary::parse)?;
+        self.audit(&tx, AuditAction::Read, &id.to_string())?;
+        tx.commit()?;
+        Ok(summary)
     }
 
-    /// Every enrollment, newest first.
+    /// Every enrollment, newest first. Not audited: the kit polls it for the list screen, and
+    /// an entry per poll would bury the reads of one person's record (`enrollment`, `media`).
     pub fn list(&self) -> Result<Vec<EnrollmentSummary>, VaultError> {
-        let conn = self.conn();
+        let conn = self.live_conn()?;
         let mut stmt = conn.prepare(&format!(
             "{SUMMARY_SELECT} ORDER BY created_at DESC, id DESC"
         ))?;
@@ -195,7 +213,60 @@ impl Vault {
         rows.map(|r| r?.and_then(RawSummary::parse)).collect()
     }
 
-    /// Moves a draft into the outbox with its sealed bundle, in one transaction.
+    /// The operator attests the draft: Draft → Finalised. It waits for approval.
+    pub fn finalise(&self, id: EnrollmentId) -> Result<(), VaultError> {
+        let mut conn = self.live_conn()?;
+        let tx = conn.transaction()?;
+        transition(&tx, id, EnrollmentState::Finalised)?;
+        self.audit(&tx, AuditAction::Finalised, &id.to_string())?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// A supervisor sends a finalised record back for changes: Finalised → Draft, with a
+    /// comment the operator sees.
+    pub fn send_back(&self, id: EnrollmentId, comment: &str) -> Result<(), VaultError> {
+        let mut conn = self.live_conn()?;
+        let tx = conn.transaction()?;
+        if self.session_role(&tx)? != Role::Supervisor {
+            return Err(VaultError::NotSupervisor("send a record back"));
+        }
+        transition(&tx, id, EnrollmentState::Draft)?;
+        tx.execute(
+            "UPDATE enrollments SET review_comment = ?2 WHERE id = ?1",
+            params![id.to_string(), comment],
+        )?;
+        // The comment may quote the record, so the audit names the enrollment only.
+        self.audit(&tx, AuditAction::SentBack, &id.to_string())?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Approves a finalised record: Finalised → Approved.
+    pub fn approve(&self, id: EnrollmentId, approval: Approval) -> Result<(), VaultError> {
+        let mut conn = self.live_conn()?;
+        let tx = conn.transaction()?;
+        let (approved_by, subject) = match approval {
+            Approval::Supervisor => {
+                if self.session_role(&tx)? != Role::Supervisor {
+                    return Err(VaultError::NotSupervisor("approve a record"));
+                }
+                (Some(self.session_operator_id()), id.to_string())
+            }
+            // Told apart in the audit: nobody reviewed this record.
+            Approval::NoReviewPolicy => (None, format!("{id} no-review-policy")),
+        };
+        transition(&tx, id, EnrollmentState::Approved)?;
+        tx.execute(
+            "UPDATE enrollments SET approved_by = ?2 WHERE id = ?1",
+            params![id.to_string(), approved_by],
+        )?;
+        self.audit(&tx, AuditAction::Approved, &subject)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Moves an approved record into the outbox with its sealed bundle: Approved → Sealed.
     pub fn seal(
         &self,
         id: EnrollmentId,
@@ -204,28 +275,43 @@ impl Vault {
         bundle: &[u8],
     ) -> Result<(), VaultError> {
         let json = to_json(sealed_input)?;
-        let now = now_ms();
-        let mut conn = self.conn();
+        let mut conn = self.live_conn()?;
         let tx = conn.transaction()?;
-        require_draft(&tx, id)?;
+        transition(&tx, id, EnrollmentState::Sealed)?;
         tx.execute(
-            "UPDATE enrollments SET state = 'sealed', input = ?2, bundle_id = ?3, updated_at = ?4
-             WHERE id = ?1",
-            params![id.to_string(), json, bundle_id.to_string(), now],
+            "UPDATE enrollments SET input = ?2, bundle_id = ?3 WHERE id = ?1",
+            params![id.to_string(), json, bundle_id.to_string()],
         )?;
         tx.execute(
             "INSERT INTO outbox (bundle_id, enrollment_id, bytes, next_attempt_at)
              VALUES (?1, ?2, ?3, 0)",
             params![bundle_id.to_string(), id.to_string(), bundle],
         )?;
-        self.audit(&tx, crate::AuditAction::Sealed, &bundle_id.to_string())?;
+        self.audit(&tx, AuditAction::Sealed, &bundle_id.to_string())?;
         tx.commit()?;
         Ok(())
     }
+
+    /// The session's role, read from the database so a role changed since unlock counts.
+    fn session_role(&self, conn: &Connection) -> Result<Role, VaultError> {
+        let role: Option<String> = conn
+            .query_row(
+                "SELECT role FROM operators WHERE id = ?1",
+                [self.session_operator_id()],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Role::parse(&role.ok_or(VaultError::Corrupt("session operator is missing"))?)
+    }
+
+    /// The signed-in operator's id as stored.
+    pub(crate) fn session_operator_id(&self) -> String {
+        self.operator.clone()
+    }
 }
 
-const SUMMARY_SELECT: &str =
-    "SELECT id, input, state, bundle_id, receipt_id, reason, updated_at FROM enrollments";
+const SUMMARY_SELECT: &str = "SELECT id, input, state, bundle_id, receipt_id, reason, \
+     updated_at, review_comment FROM enrollments";
 
 type RawRow = (
     String,
@@ -235,6 +321,7 @@ type RawRow = (
     Option<String>,
     Option<String>,
     i64,
+    Option<String>,
 );
 
 struct RawSummary(RawRow);
@@ -248,12 +335,14 @@ fn row_to_raw(r: &rusqlite::Row<'_>) -> Result<RawSummary, VaultError> {
         r.get(4)?,
         r.get(5)?,
         r.get(6)?,
+        r.get(7)?,
     )))
 }
 
 impl RawSummary {
     fn parse(self) -> Result<EnrollmentSummary, VaultError> {
-        let (id, input, state, bundle_id, receipt_id, reason, updated_at_ms) = self.0;
+        let (id, input, state, bundle_id, receipt_id, reason, updated_at_ms, review_comment) =
+            self.0;
         Ok(EnrollmentSummary {
             id: EnrollmentId::parse(&id).map_err(|_| VaultError::Corrupt("enrollment id"))?,
             input: from_json(&input)?,
@@ -263,15 +352,13 @@ impl RawSummary {
                 .transpose()?,
             receipt_id,
             reason,
+            review_comment,
             updated_at_ms,
         })
     }
 }
 
-pub(crate) fn state_of(
-    conn: &rusqlite::Connection,
-    id: EnrollmentId,
-) -> Result<EnrollmentState, VaultError> {
+pub(crate) fn state_of(conn: &Connection, id: EnrollmentId) -> Result<EnrollmentState, VaultError> {
     let s: Option<String> = conn
         .query_row(
             "SELECT state FROM enrollments WHERE id = ?1",
@@ -282,10 +369,47 @@ pub(crate) fn state_of(
     EnrollmentState::parse(&s.ok_or(VaultError::NotFound("enrollment"))?)
 }
 
-/// Only drafts change: a sealed enrollment is what was signed.
-fn require_draft(conn: &rusqlite::Connection, id: EnrollmentId) -> Result<(), VaultError> {
+/// The one way an enrollment changes state: reads where it is, asks
+/// [`EnrollmentState::can_become`], and writes the new state. `conn` is the transaction of the
+/// whole change; the caller adds its own columns and the audit entry to it. Returns the state
+/// it left.
+pub(crate) fn transition(
+    conn: &Connection,
+    id: EnrollmentId,
+    to: EnrollmentState,
+) -> Result<EnrollmentState, VaultError> {
+    let from = state_of(conn, id)?;
+    if !from.can_become(to) {
+        return Err(VaultError::IllegalTransition { from, to });
+    }
+    conn.execute(
+        "UPDATE enrollments SET state = ?2, updated_at = ?3 WHERE id = ?1",
+        params![id.to_string(), to.code(), now_ms()],
+    )?;
+    Ok(from)
+}
+
+/// The enrollment a bundle was sealed from.
+pub(crate) fn enrollment_of_bundle(
+    conn: &Connection,
+    bundle_id: BundleId,
+) -> Result<EnrollmentId, VaultError> {
+    let id: Option<String> = conn
+        .query_row(
+            "SELECT id FROM enrollments WHERE bundle_id = ?1",
+            [bundle_id.to_string()],
+            |r| r.get(0),
+        )
+        .optional()?;
+    EnrollmentId::parse(&id.ok_or(VaultError::NotFound("bundle"))?)
+        .map_err(|_| VaultError::Corrupt("enrollment id"))
+}
+
+/// Only drafts are edited: anything past a draft is what was attested or signed. The error
+/// stays `WrongState` because the kit shows it as "not a draft", not as a refused move.
+pub(crate) fn require_draft(conn: &Connection, id: EnrollmentId) -> Result<(), VaultError> {
     match state_of(conn, id)? {
-        EnrollmentState::Draft => Ok(()),
+        s if s.is_editable() => Ok(()),
         other => Err(VaultError::WrongState {
             expected: "draft",
             actual: other.code().into(),

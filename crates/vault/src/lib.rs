@@ -27,6 +27,7 @@ pub use enrollments::{EnrollmentState, EnrollmentSummary};
 pub use error::VaultError;
 pub use keyfile::KdfParams;
 pub use outbox::OutboxItem;
+pub use {enrollments::Approval, media::{FingerPosition, MediaKind}};
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};

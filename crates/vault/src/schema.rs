@@ -94,6 +94,9 @@ const MIGRATIONS: &[&str] = &[
         bytes BLOB NOT NULL,
         PRIMARY KEY (enrollment_id, kind, position)
      );",
+    // 4: a relay's custody receipt, kept beside the registry's receipt. A bundle in custody
+    // is not uploaded again; the central receipt still comes through `receipt`.
+    "ALTER TABLE outbox ADD COLUMN custody BLOB;",
 ];
 
 /// Brings the schema to the newest version; refuses a database newer than this code.
@@ -115,8 +118,23 @@ pub(crate) fn migrate(conn: &Connection) -> Result<(), VaultError> {
     result
 }
 
+/// Brings a fresh database to schema `version` exactly, no further: tests build a vault as an
+/// older release left it, then open it with the current code.
+#[cfg(test)]
+pub(crate) fn migrate_to(conn: &Connection, version: usize) -> Result<(), VaultError> {
+    let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    conn.pragma_update(None, "foreign_keys", false)?;
+    let result = run_range(conn, current as usize, version);
+    conn.pragma_update(None, "foreign_keys", true)?;
+    result
+}
+
 fn run_from(conn: &Connection, current: usize) -> Result<(), VaultError> {
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current) {
+    run_range(conn, current, MIGRATIONS.len())
+}
+
+fn run_range(conn: &Connection, current: usize, target: usize) -> Result<(), VaultError> {
+    for (i, sql) in MIGRATIONS.iter().enumerate().take(target).skip(current) {
         let tx = conn.unchecked_transaction()?;
         tx.execute_batch(sql)?;
         let broken: i64 =
@@ -131,4 +149,165 @@ fn run_from(conn: &Connection, current: usize) -> Result<(), VaultError> {
         tx.commit()?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{audit, keyfile, AuditAction, EnrollmentState, KdfParams, Role, Vault};
+    use ghidanh_bundle::{BundleId, EnrollmentId, OperatorId};
+    use ghidanh_record::EnrollmentInput;
+    use rusqlite::params;
+
+    const PASS: &str = "mật khẩu cũ của bản 2";
+
+    fn input(state: &str) -> EnrollmentInput {
+        EnrollmentInput {
+            birth_name: format!("Lê Văn Tám {state}"),
+            personal_id: "079190123456".into(),
+            ..Default::default()
+        }
+    }
+
+    /// A vault folder as the release with schema 2 left it: every state that release knew,
+    /// outbox rows (with and without receipts) and audit entries.
+    fn version_2_vault(dir: &std::path::Path) -> Vec<(String, EnrollmentId, Option<BundleId>)> {
+        let key = keyfile::new_data_key();
+        let op = OperatorId::new();
+        let conn = Connection::open(dir.join(crate::DB_FILE)).unwrap();
+        conn.execute_batch(&format!(
+            "PRAGMA key = \"x'{}'\"; PRAGMA journal_mode = WAL;",
+            hex::encode(key.as_ref())
+        ))
+        .unwrap();
+        migrate_to(&conn, 2).unwrap();
+        let v: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, 2);
+        conn.execute(
+            "INSERT INTO operators (id, name, created_at) VALUES (?1, 'Trần Văn Cảnh', 1)",
+            [op.to_string()],
+        )
+        .unwrap();
+        let mut rows = Vec::new();
+        for (i, state) in ["draft", "sealed", "uploading", "accepted", "rejected"]
+            .into_iter()
+            .enumerate()
+        {
+            let id = EnrollmentId::new();
+            let bundle = (state != "draft").then(BundleId::new);
+            conn.execute(
+                "INSERT INTO enrollments (id, operator_id, input, state, created_at, updated_at,
+                                          bundle_id, receipt_id, reason)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, ?7, ?8)",
+                params![
+                    id.to_string(),
+                    op.to_string(),
+                    serde_json::to_string(&input(state)).unwrap(),
+                    state,
+                    1_000 + i as i64,
+                    bundle.map(|b| b.to_string()),
+                    (state == "accepted").then_some("receipt-1"),
+                    (state == "rejected").then_some("malformed"),
+                ],
+            )
+            .unwrap();
+            if let Some(b) = bundle {
+                let receipted = matches!(state, "accepted" | "rejected");
+                conn.execute(
+                    "INSERT INTO outbox (bundle_id, enrollment_id, bytes, next_attempt_at, receipt)
+                     VALUES (?1, ?2, ?3, 0, ?4)",
+                    params![
+                        b.to_string(),
+                        id.to_string(),
+                        format!("sealed {state}").into_bytes(),
+                        receipted.then(|| b"receipt".to_vec()),
+                    ],
+                )
+                .unwrap();
+            }
+            audit::append(
+                &conn,
+                &op.to_string(),
+                AuditAction::DraftSaved,
+                &id.to_string(),
+            )
+            .unwrap();
+            rows.push((state.to_owned(), id, bundle));
+        }
+        drop(conn);
+        let wrap = keyfile::wrap(&key, op, PASS, KdfParams::insecure_fast_for_tests()).unwrap();
+        keyfile::write(
+            &dir.join(crate::KEYS_FILE),
+            &keyfile::KeyFile::new(vec![wrap]),
+        )
+        .unwrap();
+        rows
+    }
+
+    #[test]
+    fn a_version_2_vault_opens_with_its_rows_states_and_outbox_links() {
+        let dir = tempfile::tempdir().unwrap();
+        let rows = version_2_vault(dir.path());
+        let (vault, operator) = Vault::unlock(dir.path(), PASS).unwrap();
+        // Migration 3 made the oldest account the supervisor.
+        assert_eq!(operator.role, Role::Supervisor);
+        let version: i64 = vault
+            .conn()
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, MIGRATIONS.len() as i64);
+        assert_eq!(vault.integrity_check().unwrap(), "ok");
+        assert_eq!(vault.audit_verify().unwrap().entries, 5 + 1);
+
+        let list = vault.list().unwrap();
+        assert_eq!(list.len(), rows.len());
+        for (state, id, bundle) in &rows {
+            let e = list.iter().find(|e| e.id == *id).unwrap();
+            // An `uploading` row is a crash mid-upload: unlock puts it back in the queue.
+            let expected = match state.as_str() {
+                "uploading" => EnrollmentState::Sealed,
+                s => EnrollmentState::parse(s).unwrap(),
+            };
+            assert_eq!(e.state, expected, "{state}");
+            assert_eq!(e.input, input(state));
+            assert_eq!(e.bundle_id, *bundle);
+            assert_eq!(e.review_comment, None);
+        }
+        let accepted = &list.iter().find(|e| e.state == EnrollmentState::Accepted);
+        assert_eq!(accepted.unwrap().receipt_id.as_deref(), Some("receipt-1"));
+        let rejected = &list.iter().find(|e| e.state == EnrollmentState::Rejected);
+        assert_eq!(rejected.unwrap().reason.as_deref(), Some("malformed"));
+
+        let links = vault.outbox_links().unwrap();
+        assert_eq!(links.len(), 4);
+        assert!(links.iter().all(|l| l.enrollment_matches), "{links:?}");
+        let mut due: Vec<Vec<u8>> = vault
+            .due_uploads(i64::MAX)
+            .unwrap()
+            .into_iter()
+            .map(|o| o.bytes)
+            .collect();
+        due.sort();
+        assert_eq!(
+            due,
+            [b"sealed sealed".to_vec(), b"sealed uploading".to_vec()]
+        );
+
+        // The old accepted row got its acceptance time, so retention applies to it too.
+        assert_eq!(vault.purge_due(i64::MAX).unwrap(), 1);
+        let (_, accepted_id, _) = &rows[3];
+        let e = vault.enrollment(*accepted_id).unwrap();
+        assert_eq!(e.state, EnrollmentState::Purged);
+        assert_eq!(e.input, EnrollmentInput::default());
+        assert_eq!(e.receipt_id.as_deref(), Some("receipt-1"));
+        // And the old draft lives on through the new life.
+        let (_, draft, _) = &rows[0];
+        vault.finalise(*draft).unwrap();
+        assert_eq!(
+            vault.enrollment(*draft).unwrap().state,
+            EnrollmentState::Finalised
+        );
+    }
 }

@@ -18,7 +18,7 @@ use ghidanh_bundle::{
     BundleId, EnrollmentId, Receipt, ReceiptId, RegistryKeys, RejectReason, Sha256, Verdict,
 };
 use ghidanh_record::EnrollmentInput;
-use ghidanh_vault::{EnrollmentState, KdfParams, Vault};
+use ghidanh_vault::{Approval, EnrollmentState, KdfParams, Vault};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -51,6 +51,11 @@ fn bundle_bytes(bundle_id: BundleId, repeat: usize) -> Vec<u8> {
     bundle_id.to_string().into_bytes().repeat(repeat)
 }
 
+/// Fake custody receipt bytes (the vault stores them as given; the caller verifies).
+fn custody_bytes(bundle_id: BundleId) -> Vec<u8> {
+    format!("custody {bundle_id}").into_bytes()
+}
+
 fn bundle_bytes_ok(bundle_id: BundleId, bytes: &[u8]) -> bool {
     let unit = bundle_id.to_string().into_bytes();
     !bytes.is_empty()
@@ -59,6 +64,11 @@ fn bundle_bytes_ok(bundle_id: BundleId, bytes: &[u8]) -> bool {
 }
 
 // ---- the child ----------------------------------------------------------------------------
+
+/// Takes a random element out of `list`.
+fn take<T>(rng: &mut StdRng, list: &mut Vec<T>) -> T {
+    list.swap_remove(rng.gen_range(0..list.len()))
+}
 
 /// The child's side: runs only when the parent set `GHIDANH_CRASH_CHILD`; a plain
 /// `cargo test` passes it at once.
@@ -76,19 +86,29 @@ fn crash_child() {
     let (vault, op) = Vault::unlock(&dir, PASS).unwrap();
     let keys = RegistryKeys::generate();
 
-    // What earlier rounds left: drafts to keep editing, bundles still waiting for a receipt.
+    // What earlier rounds left, by state; every operation picks from these.
     let mut drafts: Vec<(EnrollmentId, u64)> = Vec::new();
+    let mut finalised: Vec<(EnrollmentId, u64)> = Vec::new();
+    let mut approved: Vec<(EnrollmentId, u64)> = Vec::new();
     let mut sealed: Vec<BundleId> = Vec::new();
     let mut uploading: Vec<BundleId> = Vec::new();
+    let mut custody: Vec<BundleId> = Vec::new();
+    let mut accepted: Vec<BundleId> = Vec::new();
+    let mut rejected: Vec<(EnrollmentId, BundleId)> = Vec::new();
     for e in vault.list().unwrap() {
+        let version = || version_of(&e.input).unwrap();
         match e.state {
-            EnrollmentState::Draft => drafts.push((e.id, version_of(&e.input).unwrap())),
+            EnrollmentState::Draft => drafts.push((e.id, version())),
+            EnrollmentState::Finalised => finalised.push((e.id, version())),
+            EnrollmentState::Approved => approved.push((e.id, version())),
             // Unlock put any `uploading` row back to `sealed`.
             EnrollmentState::Sealed | EnrollmentState::Uploading => {
                 sealed.push(e.bundle_id.unwrap())
             }
-            // The child does not yet drive review, custody or purge (helpers extend it).
-            _ => {}
+            EnrollmentState::Custody => custody.push(e.bundle_id.unwrap()),
+            EnrollmentState::Accepted => accepted.push(e.bundle_id.unwrap()),
+            EnrollmentState::Rejected => rejected.push((e.id, e.bundle_id.unwrap())),
+            EnrollmentState::Purged => {}
         }
     }
 
@@ -103,46 +123,82 @@ fn crash_child() {
     let deadline = Instant::now() + Duration::from_secs(20);
     while Instant::now() < deadline {
         match rng.gen_range(0..100) {
-            0..=19 => {
+            0..=11 => {
                 let id = vault.save_draft(None, op.id, &input_at(0)).unwrap();
                 ack(format!("draft {id} 0"));
                 drafts.push((id, 0));
             }
-            20..=49 if !drafts.is_empty() => {
+            12..=29 if !drafts.is_empty() => {
                 let i = rng.gen_range(0..drafts.len());
                 let (id, v) = drafts[i];
                 vault.save_draft(Some(id), op.id, &input_at(v + 1)).unwrap();
                 ack(format!("draft {id} {}", v + 1));
                 drafts[i].1 = v + 1;
             }
-            50..=64 if !drafts.is_empty() => {
-                let (id, v) = drafts.swap_remove(rng.gen_range(0..drafts.len()));
+            30..=39 if !drafts.is_empty() => {
+                let (id, v) = take(&mut rng, &mut drafts);
+                vault.finalise(id).unwrap();
+                ack(format!("finalised {id}"));
+                finalised.push((id, v));
+            }
+            40..=41 if !finalised.is_empty() => {
+                let (id, v) = take(&mut rng, &mut finalised);
+                vault.send_back(id, "ảnh bị mờ, chụp lại").unwrap();
+                ack(format!("sentback {id}"));
+                drafts.push((id, v));
+            }
+            42..=49 if !finalised.is_empty() => {
+                let (id, v) = take(&mut rng, &mut finalised);
+                let how = if rng.gen() {
+                    Approval::Supervisor
+                } else {
+                    Approval::NoReviewPolicy
+                };
+                vault.approve(id, how).unwrap();
+                ack(format!("approved {id}"));
+                approved.push((id, v));
+            }
+            50..=59 if !approved.is_empty() => {
+                let (id, v) = take(&mut rng, &mut approved);
                 let bundle_id = BundleId::new();
                 let bytes = bundle_bytes(bundle_id, rng.gen_range(30..250));
                 vault.seal(id, &input_at(v), bundle_id, &bytes).unwrap();
                 ack(format!("seal {id} {bundle_id}"));
                 sealed.push(bundle_id);
             }
-            65..=74 if !sealed.is_empty() => {
-                let b = sealed.swap_remove(rng.gen_range(0..sealed.len()));
+            60..=65 if !sealed.is_empty() => {
+                let b = take(&mut rng, &mut sealed);
                 vault.mark_uploading(b).unwrap();
                 ack(format!("uploading {b}"));
                 uploading.push(b);
             }
-            75..=84 if !uploading.is_empty() => {
-                let b = uploading.swap_remove(rng.gen_range(0..uploading.len()));
+            66..=70 if !uploading.is_empty() => {
+                let b = take(&mut rng, &mut uploading);
                 vault.upload_failed(b, 0, "connection refused").unwrap();
                 ack(format!("failed {b}"));
                 sealed.push(b);
             }
-            85..=99 if !sealed.is_empty() || !uploading.is_empty() => {
+            71..=75 if !sealed.is_empty() || !uploading.is_empty() => {
                 let from_uploading = !uploading.is_empty() && (sealed.is_empty() || rng.gen());
                 let list = if from_uploading {
                     &mut uploading
                 } else {
                     &mut sealed
                 };
-                let b = list.swap_remove(rng.gen_range(0..list.len()));
+                let b = take(&mut rng, list);
+                vault.record_custody(b, &custody_bytes(b)).unwrap();
+                ack(format!("custody {b}"));
+                custody.push(b);
+            }
+            76..=89 if !sealed.is_empty() || !uploading.is_empty() || !custody.is_empty() => {
+                let list = match rng.gen_range(0..3) {
+                    0 if !uploading.is_empty() => &mut uploading,
+                    1 if !custody.is_empty() => &mut custody,
+                    _ if !sealed.is_empty() => &mut sealed,
+                    _ if !uploading.is_empty() => &mut uploading,
+                    _ => &mut custody,
+                };
+                let b = take(&mut rng, list);
                 let receipt = Receipt {
                     receipt_id: ReceiptId::new(),
                     issued_at: 1,
@@ -158,10 +214,32 @@ fn crash_child() {
                 vault
                     .record_receipt(b, &receipt.sign(&keys), &receipt)
                     .unwrap();
-                match receipt.verdict {
-                    Verdict::Accepted => ack(format!("accepted {b} {}", receipt.receipt_id)),
-                    _ => ack(format!("rejected {b}")),
+                if let Verdict::Accepted = receipt.verdict {
+                    ack(format!("accepted {b} {}", receipt.receipt_id));
+                    accepted.push(b);
+                } else {
+                    ack(format!("rejected {b}"));
+                    let id = vault
+                        .list()
+                        .unwrap()
+                        .into_iter()
+                        .find(|e| e.bundle_id == Some(b))
+                        .unwrap()
+                        .id;
+                    rejected.push((id, b));
                 }
+            }
+            90..=94 if !accepted.is_empty() => {
+                // Retention is 0 days: every accepted one is due, and the child knows them all.
+                let n = vault.purge_due(i64::MAX).unwrap();
+                assert_eq!(n, accepted.len(), "purge_due purged another set");
+                let names: Vec<String> = accepted.drain(..).map(|b| b.to_string()).collect();
+                ack(format!("purged {}", names.join(" ")));
+            }
+            95..=99 if !rejected.is_empty() => {
+                let (id, b) = take(&mut rng, &mut rejected);
+                vault.discard_rejected(id).unwrap();
+                ack(format!("discarded {b}"));
             }
             _ => {}
         }
@@ -175,54 +253,109 @@ fn crash_child() {
 struct Acked {
     /// Enrollment → highest acknowledged autosave version.
     drafts: HashMap<EnrollmentId, u64>,
+    /// Enrollment → the state its last acknowledged operation left it in.
+    states: HashMap<EnrollmentId, EnrollmentState>,
     /// Enrollment → its acknowledged bundle.
     seals: HashMap<EnrollmentId, BundleId>,
+    /// Bundle → its enrollment.
+    enrollment_of: HashMap<BundleId, EnrollmentId>,
     /// Bundle → acknowledged failed attempts.
     failures: HashMap<BundleId, u32>,
     /// Bundle → `Some(receipt id)` when accepted, `None` when rejected.
     receipts: HashMap<BundleId, Option<String>>,
+    /// Bundles sealed or purged since the last check: their bytes are read back once.
+    fresh_seals: Vec<BundleId>,
+    fresh_purges: Vec<BundleId>,
     /// Acknowledged operations by kind, to prove the run exercised each.
     kinds: BTreeMap<String, u64>,
 }
 
 impl Acked {
     fn apply(&mut self, line: &str) {
+        use EnrollmentState as S;
         let parts: Vec<&str> = line.split(' ').collect();
         *self.kinds.entry(parts[1].to_owned()).or_default() += 1;
         let bundle = |s: &str| BundleId::parse(s).unwrap();
+        let id = |s: &str| EnrollmentId::parse(s).unwrap();
         match parts[1..] {
-            ["draft", id, v] => {
+            ["draft", e, v] => {
                 let v: u64 = v.parse().unwrap();
-                let e = self
-                    .drafts
-                    .entry(EnrollmentId::parse(id).unwrap())
-                    .or_default();
-                *e = (*e).max(v);
+                let d = self.drafts.entry(id(e)).or_default();
+                *d = (*d).max(v);
+                self.states.insert(id(e), S::Draft);
             }
-            ["seal", id, b] => {
-                self.seals
-                    .insert(EnrollmentId::parse(id).unwrap(), bundle(b));
+            ["finalised", e] => self.set(id(e), S::Finalised),
+            ["sentback", e] => self.set(id(e), S::Draft),
+            ["approved", e] => self.set(id(e), S::Approved),
+            ["seal", e, b] => {
+                self.seals.insert(id(e), bundle(b));
+                self.enrollment_of.insert(bundle(b), id(e));
+                self.fresh_seals.push(bundle(b));
+                self.set(id(e), S::Sealed);
             }
-            ["uploading", _] => {}
-            ["failed", b] => *self.failures.entry(bundle(b)).or_default() += 1,
+            ["uploading", b] => self.set_bundle(bundle(b), S::Uploading),
+            ["failed", b] => {
+                *self.failures.entry(bundle(b)).or_default() += 1;
+                self.set_bundle(bundle(b), S::Sealed);
+            }
+            ["custody", b] => self.set_bundle(bundle(b), S::Custody),
             ["accepted", b, r] => {
                 self.receipts.insert(bundle(b), Some(r.to_owned()));
+                self.set_bundle(bundle(b), S::Accepted);
             }
             ["rejected", b] => {
                 self.receipts.insert(bundle(b), None);
+                self.set_bundle(bundle(b), S::Rejected);
+            }
+            ["purged", ref bs @ ..] | ["discarded", ref bs @ ..] => {
+                for b in bs {
+                    self.set_bundle(bundle(b), S::Purged);
+                    self.fresh_purges.push(bundle(b));
+                }
             }
             _ => panic!("unknown acknowledgement {line:?}"),
         }
     }
+
+    fn set(&mut self, id: EnrollmentId, state: EnrollmentState) {
+        self.states.insert(id, state);
+    }
+
+    /// A bundle sealed in a round whose `seal` ack was lost to the kill is learnt here.
+    fn set_bundle(&mut self, b: BundleId, state: EnrollmentState) {
+        if let Some(&id) = self.enrollment_of.get(&b) {
+            self.set(id, state);
+        }
+    }
+}
+
+/// Whether `to` can be reached from `from` by legal moves (itself included): the found state
+/// may be ahead of the acknowledged one by operations whose acknowledgement the kill cut off.
+fn reachable(from: EnrollmentState, to: EnrollmentState) -> bool {
+    let mut seen = vec![from];
+    let mut i = 0;
+    while i < seen.len() {
+        for next in EnrollmentState::ALL {
+            if seen[i].can_become(next) && !seen.contains(&next) {
+                seen.push(next);
+            }
+        }
+        i += 1;
+    }
+    seen.contains(&to)
 }
 
 /// Reopens the vault after a kill and checks everything the brief promises.
-fn check(dir: &Path, acked: &Acked) -> Result<(), String> {
+fn check(dir: &Path, acked: &mut Acked) -> Result<(), String> {
+    use EnrollmentState as S;
     let (vault, _) = Vault::unlock(dir, PASS).map_err(|e| format!("unlock: {e}"))?;
     let integrity = vault.integrity_check().map_err(|e| e.to_string())?;
     if integrity != "ok" {
         return Err(format!("integrity_check: {integrity}"));
     }
+    vault
+        .audit_verify()
+        .map_err(|e| format!("audit chain: {e:?}"))?;
     let list = vault.list().map_err(|e| format!("list: {e}"))?;
     let by_id: HashMap<EnrollmentId, _> = list.iter().map(|e| (e.id, e)).collect();
     if by_id.len() != list.len() {
@@ -238,12 +371,23 @@ fn check(dir: &Path, acked: &Acked) -> Result<(), String> {
     }
     let mut bundles = BTreeSet::new();
     for e in &list {
-        if version_of(&e.input).is_none() {
-            return Err(format!("{} holds a record no write produced", e.id));
+        // A purged record is the empty one; anything else is exactly one complete write.
+        let whole = if e.state == S::Purged {
+            e.input == EnrollmentInput::default()
+        } else {
+            version_of(&e.input).is_some()
+        };
+        if !whole {
+            return Err(format!(
+                "{} ({}) holds a record no write produced",
+                e.id, e.state
+            ));
         }
         match (e.state, e.bundle_id) {
-            (EnrollmentState::Draft, None) => {}
-            (EnrollmentState::Draft, Some(b)) => return Err(format!("draft {} has {b}", e.id)),
+            (S::Draft | S::Finalised | S::Approved, None) => {}
+            (S::Draft | S::Finalised | S::Approved, Some(b)) => {
+                return Err(format!("{} is {} with {b}", e.id, e.state))
+            }
             (_, None) => return Err(format!("{} is {:?} without a bundle", e.id, e.state)),
             (_, Some(b)) => {
                 if !bundles.insert(b) {
@@ -255,37 +399,68 @@ fn check(dir: &Path, acked: &Acked) -> Result<(), String> {
                         e.id, e.state
                     ));
                 }
+                // Learn the bundles whose `seal` ack the kill cut off.
+                acked.enrollment_of.entry(b).or_insert(e.id);
             }
         }
     }
     if links.len() != bundles.len() {
         return Err("more outbox rows than sealed enrollments".into());
     }
-    for (id, &v) in &acked.drafts {
-        let e = by_id.get(id).ok_or(format!("acked draft {id} is gone"))?;
-        let stored = version_of(&e.input).unwrap_or(0);
-        if stored < v {
-            return Err(format!("draft {id}: acked version {v}, found {stored}"));
+    for (id, &state) in &acked.states {
+        let e = by_id
+            .get(id)
+            .ok_or(format!("acked enrollment {id} is gone"))?;
+        if !reachable(state, e.state) {
+            return Err(format!("{id}: acked {state}, found {}", e.state));
         }
     }
-    let attempts: HashMap<BundleId, u32> = vault
+    for (id, &v) in &acked.drafts {
+        let e = by_id.get(id).ok_or(format!("acked draft {id} is gone"))?;
+        if matches!(e.state, S::Draft | S::Finalised | S::Approved) {
+            let stored = version_of(&e.input).unwrap_or(0);
+            if stored < v {
+                return Err(format!("draft {id}: acked version {v}, found {stored}"));
+            }
+        }
+    }
+    let due: HashMap<BundleId, (u32, Vec<u8>)> = vault
         .due_uploads(i64::MAX)
         .map_err(|e| e.to_string())?
         .into_iter()
-        .map(|o| (o.bundle_id, o.attempts))
+        .map(|o| (o.bundle_id, (o.attempts, o.bytes)))
         .collect();
+    for (b, (_, bytes)) in &due {
+        if !bundle_bytes_ok(*b, bytes) {
+            return Err(format!("bundle {b}: queued bytes damaged"));
+        }
+    }
     for (id, b) in &acked.seals {
         let e = by_id.get(id).ok_or(format!("acked seal {id} is gone"))?;
-        if e.state == EnrollmentState::Draft || e.bundle_id != Some(*b) {
+        if e.bundle_id != Some(*b) {
             return Err(format!("acked seal {id}/{b} found as {:?}", e.state));
         }
-        let bytes = vault.sealed_bundle(*b).map_err(|e| e.to_string())?;
-        if !bytes.is_some_and(|bytes| bundle_bytes_ok(*b, &bytes)) {
+    }
+    // Read back (an audited export) only what changed since the last check: the rest was
+    // read then and no operation writes sealed bytes again.
+    for b in std::mem::take(&mut acked.fresh_seals) {
+        let purged = acked
+            .enrollment_of
+            .get(&b)
+            .and_then(|id| by_id.get(id))
+            .is_some_and(|e| e.state == S::Purged);
+        let bytes = vault.sealed_bundle(b).map_err(|e| e.to_string())?;
+        if !purged && !bytes.is_some_and(|bytes| bundle_bytes_ok(b, &bytes)) {
             return Err(format!("bundle {b}: sealed bytes missing or damaged"));
         }
     }
+    for b in std::mem::take(&mut acked.fresh_purges) {
+        if vault.sealed_bundle(b).map_err(|e| e.to_string())?.is_some() {
+            return Err(format!("purged bundle {b} still has its sealed bytes"));
+        }
+    }
     for (b, &n) in &acked.failures {
-        if let Some(&a) = attempts.get(b) {
+        if let Some(&(a, _)) = due.get(b) {
             if a < n {
                 return Err(format!("bundle {b}: {n} failures acked, {a} stored"));
             }
@@ -295,18 +470,26 @@ fn check(dir: &Path, acked: &Acked) -> Result<(), String> {
         .iter()
         .filter_map(|e| Some((e.bundle_id?, e)))
         .collect();
+    for (b, e) in &by_bundle {
+        if e.state == S::Custody && due.contains_key(b) {
+            return Err(format!("bundle {b} in custody is still due for upload"));
+        }
+    }
     for (b, receipt) in &acked.receipts {
         let e = by_bundle
             .get(b)
             .ok_or(format!("receipted bundle {b} is gone"))?;
+        // Purged keeps the receipt id and the reason: only personal data goes.
         let ok = match receipt {
-            Some(r) => e.state == EnrollmentState::Accepted && e.receipt_id.as_ref() == Some(r),
-            None => e.state == EnrollmentState::Rejected && e.reason.is_some(),
+            Some(r) => {
+                matches!(e.state, S::Accepted | S::Purged) && e.receipt_id.as_ref() == Some(r)
+            }
+            None => matches!(e.state, S::Rejected | S::Purged) && e.reason.is_some(),
         };
         if !ok {
             return Err(format!("receipt for {b} acked, found {:?}", e.state));
         }
-        if attempts.contains_key(b) {
+        if due.contains_key(b) {
             return Err(format!("receipted bundle {b} is still due for upload"));
         }
     }
@@ -398,7 +581,7 @@ fn every_acknowledged_operation_survives_sigkill() {
         for line in &acks {
             acked.apply(line);
         }
-        if let Err(e) = check(dir, &acked) {
+        if let Err(e) = check(dir, &mut acked) {
             panic!("round {round} (GHIDANH_CRASH_SEED={seed}, kill after {delay:?}): {e}");
         }
     }
@@ -418,11 +601,17 @@ fn every_acknowledged_operation_survives_sigkill() {
     if rounds >= 50 {
         for kind in [
             "draft",
+            "finalised",
+            "sentback",
+            "approved",
             "seal",
             "uploading",
             "failed",
+            "custody",
             "accepted",
             "rejected",
+            "purged",
+            "discarded",
         ] {
             assert!(
                 total.get(kind).copied().unwrap_or(0) > 0,

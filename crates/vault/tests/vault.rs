@@ -6,7 +6,7 @@ use ghidanh_bundle::{
     BundleId, DeviceKey, Receipt, ReceiptId, RegistryKeys, RejectReason, Sha256, Verdict,
 };
 use ghidanh_record::EnrollmentInput;
-use ghidanh_vault::{EnrollmentState, KdfParams, Vault, VaultError};
+use ghidanh_vault::{Approval, EnrollmentState, KdfParams, Vault, VaultError};
 
 const NAME: &str = "Nguyễn Thị Thuỳ Dương";
 const ID_NUMBER: &str = "079190123456";
@@ -21,6 +21,12 @@ fn input() -> EnrollmentInput {
         personal_id: ID_NUMBER.into(),
         ..Default::default()
     }
+}
+
+/// Draft → Finalised → Approved, ready to seal.
+fn approve(vault: &Vault, id: ghidanh_bundle::EnrollmentId) {
+    vault.finalise(id).unwrap();
+    vault.approve(id, Approval::NoReviewPolicy).unwrap();
 }
 
 fn create(dir: &Path) -> (Vault, ghidanh_vault::Operator) {
@@ -127,6 +133,7 @@ fn a_sealed_enrollment_is_immutable_and_moves_through_its_states() {
     let (vault, op) = create(dir.path());
     let id = vault.save_draft(None, op.id, &input()).unwrap();
     let bundle_id = BundleId::new();
+    approve(&vault, id);
     vault
         .seal(id, &input(), bundle_id, b"sealed bytes")
         .unwrap();
@@ -136,7 +143,10 @@ fn a_sealed_enrollment_is_immutable_and_moves_through_its_states() {
     ));
     assert!(matches!(
         vault.seal(id, &input(), BundleId::new(), b"again"),
-        Err(VaultError::WrongState { .. })
+        Err(VaultError::IllegalTransition {
+            from: EnrollmentState::Sealed,
+            to: EnrollmentState::Sealed
+        })
     ));
     let due = vault.due_uploads(i64::MAX).unwrap();
     assert_eq!(due.len(), 1);
@@ -193,6 +203,7 @@ fn uploading_goes_back_to_sealed_after_a_crash() {
     let (vault, op) = create(dir.path());
     let id = vault.save_draft(None, op.id, &input()).unwrap();
     let bundle_id = BundleId::new();
+    approve(&vault, id);
     vault.seal(id, &input(), bundle_id, b"x").unwrap();
     vault.mark_uploading(bundle_id).unwrap();
     drop(vault);
