@@ -416,3 +416,75 @@ pub(crate) fn require_draft(conn: &Connection, id: EnrollmentId) -> Result<(), V
         }),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::KdfParams;
+
+    #[test]
+    fn only_a_supervisor_sends_back_or_approves_as_supervisor() {
+        let dir = tempfile::tempdir().unwrap();
+        let (v, op) = Vault::create(
+            dir.path(),
+            "Trần Văn Cảnh",
+            "mật khẩu",
+            KdfParams::insecure_fast_for_tests(),
+        )
+        .unwrap();
+        let id = v
+            .save_draft(None, op.id, &EnrollmentInput::default())
+            .unwrap();
+        v.finalise(id).unwrap();
+        // Accounts are added by another module; a role change in place stands in for it.
+        v.conn()
+            .execute("UPDATE operators SET role = 'operator'", [])
+            .unwrap();
+        assert!(matches!(
+            v.send_back(id, "?"),
+            Err(VaultError::NotSupervisor(_))
+        ));
+        assert!(matches!(
+            v.approve(id, Approval::Supervisor),
+            Err(VaultError::NotSupervisor(_))
+        ));
+        assert_eq!(state_of(&v.conn(), id).unwrap(), EnrollmentState::Finalised);
+        // The policy needs no supervisor: nobody reviews under it.
+        v.approve(id, Approval::NoReviewPolicy).unwrap();
+        let approved_by: Option<String> = v
+            .conn()
+            .query_row(
+                "SELECT approved_by FROM enrollments WHERE id = ?1",
+                [id.to_string()],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(approved_by, None);
+    }
+
+    #[test]
+    fn a_supervisor_approval_names_the_supervisor() {
+        let dir = tempfile::tempdir().unwrap();
+        let (v, op) = Vault::create(
+            dir.path(),
+            "Trần Văn Cảnh",
+            "mật khẩu",
+            KdfParams::insecure_fast_for_tests(),
+        )
+        .unwrap();
+        let id = v
+            .save_draft(None, op.id, &EnrollmentInput::default())
+            .unwrap();
+        v.finalise(id).unwrap();
+        v.approve(id, Approval::Supervisor).unwrap();
+        let approved_by: Option<String> = v
+            .conn()
+            .query_row(
+                "SELECT approved_by FROM enrollments WHERE id = ?1",
+                [id.to_string()],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(approved_by, Some(op.id.to_string()));
+    }
+}

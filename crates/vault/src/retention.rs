@@ -125,3 +125,112 @@ fn purge_data(tx: &Connection, id: EnrollmentId) -> Result<(), VaultError> {
     )?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Approval, KdfParams, MediaKind};
+    use ghidanh_bundle::{BundleId, Receipt, ReceiptId, RegistryKeys, Sha256, Verdict};
+
+    const NAME: &str = "Hoàng Thị Thanh Vân";
+    const IMAGE_MARK: &[u8] = b"portrait-of-the-purged-person";
+
+    fn contains(hay: &[u8], needle: &[u8]) -> bool {
+        hay.windows(needle.len()).any(|w| w == needle)
+    }
+
+    /// Runs a record through its life to Accepted in a vault whose connection is swapped for
+    /// an unencrypted one (same pragmas as `db::open` but no key), so the file's pages can be
+    /// searched for what a purge must remove. Returns whether the name and the image are
+    /// still in `plain.db` before and after the purge, each after a WAL checkpoint.
+    fn purge_and_scan(secure_delete: bool) -> [(bool, bool); 2] {
+        let dir = tempfile::tempdir().unwrap();
+        let (vault, op) = Vault::create(
+            &dir.path().join("vault"),
+            "Trần Văn Cảnh",
+            "mật khẩu",
+            KdfParams::insecure_fast_for_tests(),
+        )
+        .unwrap();
+        let path = dir.path().join("plain.db");
+        let plain = Connection::open(&path).unwrap();
+        plain
+            .execute_batch(&format!(
+                "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;
+                 PRAGMA secure_delete = {};",
+                if secure_delete { "ON" } else { "OFF" }
+            ))
+            .unwrap();
+        crate::schema::migrate(&plain).unwrap();
+        plain
+            .execute(
+                "INSERT INTO operators (id, name, created_at, role) VALUES (?1, 'x', 0, 'supervisor')",
+                [op.id.to_string()],
+            )
+            .unwrap();
+        drop(std::mem::replace(&mut *vault.conn(), plain));
+
+        let input = EnrollmentInput {
+            birth_name: NAME.into(),
+            ..Default::default()
+        };
+        let id = vault.save_draft(None, op.id, &input).unwrap();
+        let mut image = IMAGE_MARK.to_vec();
+        image.extend(std::iter::repeat_n(7u8, 30_000));
+        vault
+            .store_media(id, MediaKind::Portrait, "jpeg", &image)
+            .unwrap();
+        vault.finalise(id).unwrap();
+        vault.approve(id, Approval::NoReviewPolicy).unwrap();
+        let b = BundleId::new();
+        vault
+            .seal(id, &input, b, b"sealed to the registry")
+            .unwrap();
+        let keys = RegistryKeys::generate();
+        let receipt = Receipt {
+            receipt_id: ReceiptId::new(),
+            issued_at: 1,
+            registry_key_id: keys.public().key_id().clone(),
+            submission_sha256: Sha256::of(b"sealed to the registry"),
+            bundle_id: Some(b),
+            verdict: Verdict::Accepted,
+        };
+        vault
+            .record_receipt(b, &receipt.sign(&keys), &receipt)
+            .unwrap();
+
+        let scan = || {
+            vault
+                .conn()
+                .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+                .unwrap();
+            let bytes = std::fs::read(&path).unwrap();
+            (
+                contains(&bytes, NAME.as_bytes()),
+                contains(&bytes, IMAGE_MARK),
+            )
+        };
+        let before = scan();
+        assert_eq!(vault.purge_due(i64::MAX).unwrap(), 1);
+        let after = scan();
+        assert_eq!(vault.enrollment(id).unwrap().state, EnrollmentState::Purged);
+        [before, after]
+    }
+
+    #[test]
+    fn a_purge_leaves_no_trace_of_the_person_in_the_file_pages() {
+        let [before, after] = purge_and_scan(true);
+        // The scan finds them while they are there...
+        assert_eq!(before, (true, true));
+        // ...and secure_delete zeroed the freed space: neither the name nor the image.
+        assert_eq!(after, (false, false));
+    }
+
+    #[test]
+    fn without_secure_delete_the_purged_bytes_would_linger() {
+        // Why the vault turns secure_delete on: without it the same purge leaves the image
+        // in free pages (SQLite only unlinks them).
+        let [_, after] = purge_and_scan(false);
+        assert!(after.0 || after.1, "{after:?}");
+    }
+}
