@@ -127,56 +127,167 @@ pub(crate) fn wrap(
     })
 }
 
+impl Wrap {
+    /// The operator this wrap belongs to (checked when the file was read).
+    pub(crate) fn operator_id(&self) -> Result<OperatorId, VaultError> {
+        OperatorId::parse(&self.operator_id)
+            .map_err(|_| VaultError::Corrupt("vault.keys names an operator id that does not parse"))
+    }
+
+    /// The data key if `passphrase` opens this wrap; `None` if it does not.
+    fn open(&self, passphrase: &str) -> Result<Option<DataKey>, VaultError> {
+        let operator_id = self.operator_id()?;
+        let (Ok(salt), Ok(nonce), Ok(wrapped)) = (
+            hex::decode(&self.salt),
+            hex::decode(&self.nonce),
+            hex::decode(&self.wrapped),
+        ) else {
+            return Err(VaultError::Corrupt(
+                "vault.keys holds an entry that is not hex",
+            ));
+        };
+        if nonce.len() != 24 {
+            return Err(VaultError::Corrupt(
+                "vault.keys holds a nonce of the wrong length",
+            ));
+        }
+        let kek = kek(passphrase, &salt, self.kdf)?;
+        let cipher = XChaCha20Poly1305::new(kek.as_ref().into());
+        let Ok(plain) = cipher.decrypt(
+            XNonce::from_slice(&nonce),
+            Payload {
+                msg: &wrapped,
+                aad: &aad(operator_id),
+            },
+        ) else {
+            return Ok(None);
+        };
+        let plain = Zeroizing::new(plain);
+        let key: [u8; 32] = plain.as_slice().try_into().map_err(|_| {
+            VaultError::Corrupt("vault.keys holds a wrapped key of the wrong length")
+        })?;
+        Ok(Some(Zeroizing::new(key)))
+    }
+
+    /// Refuses what would make Argon2 fail or allocate absurdly later, so that a damaged or
+    /// hostile file is reported as damaged, not as a crypto failure or an out-of-memory.
+    fn check(&self) -> Result<(), VaultError> {
+        self.operator_id()?;
+        let hex_len = |s: &str, n: usize| s.len() == 2 * n && hex::decode(s).is_ok();
+        if !hex_len(&self.salt, 16) || !hex_len(&self.nonce, 24) || !hex_len(&self.wrapped, 48) {
+            return Err(VaultError::Corrupt("vault.keys holds a malformed key wrap"));
+        }
+        let KdfParams { m_kib, t, p } = self.kdf;
+        // Up to 1 GiB, 64 passes, 64 lanes: far above any default, below what would exhaust memory.
+        if Params::new(m_kib, t, p, Some(32)).is_err() || m_kib > 1024 * 1024 || t > 64 || p > 64 {
+            return Err(VaultError::Corrupt(
+                "vault.keys holds Argon2 parameters out of range",
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl KeyFile {
+    /// The wrap of `operator`, if it has one.
+    fn wrap_of(&self, operator: OperatorId) -> Option<&Wrap> {
+        let id = operator.to_string();
+        self.wraps.iter().find(|w| w.operator_id == id)
+    }
+
+    /// Opens the wrap of `operator` with `passphrase`: `None` if it does not open or the
+    /// operator has no wrap.
+    pub(crate) fn open_as(
+        &self,
+        operator: OperatorId,
+        passphrase: &str,
+    ) -> Result<Option<DataKey>, VaultError> {
+        match self.wrap_of(operator) {
+            Some(w) => w.open(passphrase),
+            None => Ok(None),
+        }
+    }
+
+    /// The first operator other than `except` whose wrap `passphrase` opens (one Argon2id
+    /// derivation per wrap tried).
+    pub(crate) fn opened_by(
+        &self,
+        passphrase: &str,
+        except: Option<OperatorId>,
+    ) -> Result<Option<OperatorId>, VaultError> {
+        let except = except.map(|id| id.to_string());
+        for w in &self.wraps {
+            if except.as_deref() == Some(w.operator_id.as_str()) {
+                continue;
+            }
+            if w.open(passphrase)?.is_some() {
+                return Ok(Some(w.operator_id()?));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Puts `wrap` in place of its operator's wrap, or adds it.
+    pub(crate) fn set(&mut self, wrap: Wrap) {
+        match self
+            .wraps
+            .iter_mut()
+            .find(|w| w.operator_id == wrap.operator_id)
+        {
+            Some(slot) => *slot = wrap,
+            None => self.wraps.push(wrap),
+        }
+    }
+}
+
 /// Tries every wrap; the first that opens names the operator.
 pub(crate) fn unwrap_any(
     file: &KeyFile,
     passphrase: &str,
 ) -> Result<(OperatorId, DataKey), VaultError> {
     for w in &file.wraps {
-        let (Ok(operator_id), Ok(salt), Ok(nonce), Ok(wrapped)) = (
-            OperatorId::parse(&w.operator_id),
-            hex::decode(&w.salt),
-            hex::decode(&w.nonce),
-            hex::decode(&w.wrapped),
-        ) else {
-            return Err(VaultError::Corrupt("key file entry"));
-        };
-        if nonce.len() != 24 {
-            return Err(VaultError::Corrupt("key file nonce"));
-        }
-        let kek = kek(passphrase, &salt, w.kdf)?;
-        let cipher = XChaCha20Poly1305::new(kek.as_ref().into());
-        if let Ok(plain) = cipher.decrypt(
-            XNonce::from_slice(&nonce),
-            Payload {
-                msg: &wrapped,
-                aad: &aad(operator_id),
-            },
-        ) {
-            let plain = Zeroizing::new(plain);
-            let key: [u8; 32] = plain
-                .as_slice()
-                .try_into()
-                .map_err(|_| VaultError::Corrupt("wrapped key length"))?;
-            return Ok((operator_id, Zeroizing::new(key)));
+        if let Some(key) = w.open(passphrase)? {
+            return Ok((w.operator_id()?, key));
         }
     }
     Err(VaultError::WrongPassphrase)
 }
 
+/// Reads and checks `vault.keys`. Every way it can be wrong is a `Corrupt` naming the file.
 pub(crate) fn read(path: &Path) -> Result<KeyFile, VaultError> {
-    let bytes = std::fs::read(path).map_err(|e| VaultError::io("read key file", e))?;
-    let file: KeyFile =
-        serde_json::from_slice(&bytes).map_err(|_| VaultError::Corrupt("key file"))?;
-    if file.version != 1 {
-        return Err(VaultError::Corrupt("key file version"));
+    let bytes = std::fs::read(path).map_err(|e| VaultError::io("read vault.keys", e))?;
+    if bytes.is_empty() {
+        return Err(VaultError::Corrupt("vault.keys is empty"));
+    }
+    // The version first, on its own: a newer layout must say "unknown version", not "damaged".
+    #[derive(Deserialize)]
+    struct Versioned {
+        version: u32,
+    }
+    let Versioned { version } = serde_json::from_slice(&bytes).map_err(|_| {
+        VaultError::Corrupt("vault.keys is not a key file (truncated or overwritten?)")
+    })?;
+    if version != 1 {
+        return Err(VaultError::Corrupt(
+            "vault.keys has a version this app does not know (made by a newer app?)",
+        ));
+    }
+    let file: KeyFile = serde_json::from_slice(&bytes).map_err(|_| {
+        VaultError::Corrupt("vault.keys is not a key file (truncated or overwritten?)")
+    })?;
+    if file.wraps.is_empty() {
+        return Err(VaultError::Corrupt("vault.keys holds no key wrap"));
+    }
+    for w in &file.wraps {
+        w.check()?;
     }
     Ok(file)
 }
 
-/// Writes atomically and durably: temp file, fsync, rename, fsync the folder.
+/// Writes atomically and durably: temp file, fsync, rename, fsync the folder. A crash leaves
+/// the old file or the new one, never a mix.
 pub(crate) fn write(path: &Path, file: &KeyFile) -> Result<(), VaultError> {
-    let json = serde_json::to_vec_pretty(file).map_err(|_| VaultError::Corrupt("key file"))?;
+    let json = serde_json::to_vec_pretty(file).map_err(|_| VaultError::Corrupt("vault.keys"))?;
     let tmp = path.with_extension("keys.tmp");
     let mut f = std::fs::File::create(&tmp).map_err(|e| VaultError::io("write key file", e))?;
     f.write_all(&json)

@@ -9,6 +9,8 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod accounts;
+mod attempts;
 mod audit;
 mod check;
 mod db;
@@ -27,7 +29,10 @@ pub use enrollments::{EnrollmentState, EnrollmentSummary};
 pub use error::VaultError;
 pub use keyfile::KdfParams;
 pub use outbox::OutboxItem;
-pub use {enrollments::Approval, media::{FingerPosition, MediaKind}};
+pub use {
+    enrollments::Approval,
+    media::{FingerPosition, MediaKind},
+};
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
@@ -40,9 +45,9 @@ use zeroize::Zeroizing;
 pub const DB_FILE: &str = "vault.db";
 /// The key-wrap file inside the vault folder.
 pub const KEYS_FILE: &str = "vault.keys";
-/// Wrong passphrases since the last unlock, as a decimal count (nothing else). A failed unlock
-/// cannot write into the database it failed to open, so the count waits here and becomes an
-/// `UnlockFailed` audit entry on the next successful unlock.
+/// Wrong passphrases since the last unlock: their count and the time of the last one (two
+/// numbers, nothing else). A failed unlock cannot write into the database it failed to open,
+/// so they wait here for the rate limit and become audit entries on the next successful unlock.
 pub const UNLOCK_FAILURES_FILE: &str = "vault.unlock-failures";
 
 /// What an account may do.
@@ -95,11 +100,17 @@ pub struct Device {
 }
 
 /// An open, unlocked vault. Cheap to share behind an `Arc`; every call is one transaction.
+/// Dropping it (or [`Vault::lock`]) zeroises the data key and closes the database.
 pub struct Vault {
     conn: Mutex<Connection>,
     dir: PathBuf,
-    /// The signed-in operator, named in every audit entry of this session.
+    /// The signed-in operator's id as stored, named in every audit entry of this session.
     operator: String,
+    /// The signed-in account.
+    account: Operator,
+    /// Kept while unlocked so a supervisor can wrap it for a new or reset passphrase;
+    /// `Zeroizing` overwrites it when the vault is dropped or locked.
+    data_key: keyfile::DataKey,
 }
 
 impl Vault {
@@ -154,27 +165,43 @@ impl Vault {
                 conn: Mutex::new(conn),
                 dir: dir.to_owned(),
                 operator: operator.id.to_string(),
+                account: operator.clone(),
+                data_key,
             },
             operator,
         ))
     }
 
-    /// Opens the vault with an operator's passphrase.
+    /// Opens the vault with an operator's passphrase; the wrap it opens names the operator.
+    /// After [`attempts::FREE_TRIES`] wrong passphrases in a row, each further try waits a
+    /// growing delay (`TooManyAttempts`), refused before any Argon2id work.
     pub fn unlock(dir: &Path, passphrase: &str) -> Result<(Vault, Operator), VaultError> {
+        Vault::unlock_at(dir, passphrase, attempts::now_ms())
+    }
+
+    /// [`Vault::unlock`] at a given time (Unix ms), so tests need not sleep through delays.
+    pub(crate) fn unlock_at(
+        dir: &Path,
+        passphrase: &str,
+        now_ms: u64,
+    ) -> Result<(Vault, Operator), VaultError> {
         if !Vault::exists(dir) {
             return Err(VaultError::NotFound("vault"));
+        }
+        let failures = attempts::read(dir);
+        if let Some(retry_after_secs) = failures.wait_at(now_ms) {
+            return Err(VaultError::TooManyAttempts { retry_after_secs });
         }
         let file = keyfile::read(&dir.join(KEYS_FILE))?;
         let (operator_id, data_key) = match keyfile::unwrap_any(&file, passphrase) {
             Ok(k) => k,
             Err(VaultError::WrongPassphrase) => {
-                count_unlock_failure(dir);
+                attempts::record_failure(dir, now_ms);
                 return Err(VaultError::WrongPassphrase);
             }
             Err(e) => return Err(e),
         };
-        let mut conn = db::open(&dir.join(DB_FILE), &data_key)?;
-        let failures = read_unlock_failures(dir);
+        let mut conn = open_existing(dir, &data_key)?;
         let tx = conn.transaction()?;
         // A crash mid-upload leaves rows in `uploading`; they go back to the queue.
         tx.execute(
@@ -182,37 +209,49 @@ impl Vault {
             [],
         )?;
         let op = operator_id.to_string();
-        if failures > 0 {
-            audit::append(&tx, &op, AuditAction::UnlockFailed, &failures.to_string())?;
+        if failures.count > 0 {
+            audit::append(
+                &tx,
+                &op,
+                AuditAction::UnlockFailed,
+                &failures.count.to_string(),
+            )?;
+        }
+        let delay = attempts::delay_secs(failures.count);
+        if delay > 0 {
+            // The longest wait imposed since the last unlock (the delay only grows).
+            audit::append(&tx, &op, AuditAction::UnlockDelayed, &delay.to_string())?;
         }
         audit::append(&tx, &op, AuditAction::Unlocked, "")?;
         tx.commit()?;
-        if failures > 0 {
+        if failures.count > 0 {
             // After the commit: a crash in between counts these failures twice, never zero times.
-            if let Err(e) = std::fs::remove_file(dir.join(UNLOCK_FAILURES_FILE)) {
-                tracing::warn!("cannot clear the unlock failure count: {e}");
-            }
+            attempts::clear(dir);
         }
         let row: Option<(String, String)> = conn
             .query_row(
                 "SELECT name, role FROM operators WHERE id = ?1",
-                [operator_id.to_string()],
+                [&op],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()?;
-        let (name, role) = row.ok_or(VaultError::Corrupt("operator of the key wrap is missing"))?;
-        let role = Role::parse(&role)?;
+        let (name, role) = row.ok_or(VaultError::Corrupt(
+            "vault.keys names an operator that vault.db does not have",
+        ))?;
+        let operator = Operator {
+            id: operator_id,
+            name,
+            role: Role::parse(&role)?,
+        };
         Ok((
             Vault {
                 conn: Mutex::new(conn),
                 dir: dir.to_owned(),
                 operator: op,
+                account: operator.clone(),
+                data_key,
             },
-            Operator {
-                id: operator_id,
-                name,
-                role,
-            },
+            operator,
         ))
     }
 
@@ -227,8 +266,27 @@ impl Vault {
         audit::append(tx, &self.operator, action, subject)
     }
 
-    /// Closes the vault, signing a checkpoint over the newest audit entry when a device key
-    /// exists. Dropping the vault does the same but can only log a failure.
+    /// Locks the vault on demand: an audit entry `Locked`, a signed checkpoint over it, then
+    /// the data key is zeroised and the database closed. The `Vault` is consumed, so nothing
+    /// can use it afterwards; opening again needs a passphrase ([`Vault::unlock`]).
+    pub fn lock(self) -> Result<(), VaultError> {
+        {
+            let mut conn = match self.live_conn() {
+                Ok(c) => c,
+                // A wiped vault has nothing left to lock.
+                Err(VaultError::Wiped) => return Ok(()),
+                Err(e) => return Err(e),
+            };
+            let tx = conn.transaction()?;
+            self.audit(&tx, AuditAction::Locked, "")?;
+            tx.commit()?;
+        }
+        self.close()
+    }
+
+    /// Closes the vault without an audit entry (the app quitting), signing a checkpoint over
+    /// the newest audit entry when a device key exists. Dropping the vault does the same but
+    /// can only log a failure. The data key is zeroised as the `Vault` drops.
     pub fn close(mut self) -> Result<(), VaultError> {
         let conn = self.conn.get_mut().unwrap_or_else(|p| p.into_inner());
         audit::checkpoint(conn)
@@ -336,23 +394,37 @@ impl Drop for Vault {
     }
 }
 
-/// The count of wrong passphrases waiting to be audited; 0 when none or unreadable (the file
-/// holds a number only, so a damaged one loses a count, never data).
-fn read_unlock_failures(dir: &Path) -> u64 {
-    std::fs::read_to_string(dir.join(UNLOCK_FAILURES_FILE))
-        .ok()
-        .and_then(|s| s.trim().parse().ok())
-        .unwrap_or(0)
-}
-
-/// Adds one to the waiting count of wrong passphrases. Best effort: failing to count must not
-/// hide the wrong-passphrase error from the operator.
-fn count_unlock_failure(dir: &Path) {
-    let n = read_unlock_failures(dir).saturating_add(1);
-    let tmp = dir.join(format!("{UNLOCK_FAILURES_FILE}.tmp"));
-    let result = std::fs::write(&tmp, n.to_string())
-        .and_then(|()| std::fs::rename(&tmp, dir.join(UNLOCK_FAILURES_FILE)));
-    if let Err(e) = result {
-        tracing::warn!("cannot count a failed unlock: {e}");
+/// Opens `vault.db` with the data key from `vault.keys`, refusing to create a new database
+/// in place of a missing one, and naming the file in every way it can fail.
+fn open_existing(dir: &Path, data_key: &keyfile::DataKey) -> Result<Connection, VaultError> {
+    let path = dir.join(DB_FILE);
+    let len = match std::fs::metadata(&path) {
+        Ok(m) => m.len(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(VaultError::Corrupt(
+                "vault.db is missing (only vault.keys is there)",
+            ))
+        }
+        Err(e) => return Err(VaultError::io("read vault.db", e)),
+    };
+    // Empty with no WAL: SQLCipher would quietly start a new, empty database here.
+    if len == 0 && !dir.join("vault.db-wal").is_file() {
+        return Err(VaultError::Corrupt("vault.db is empty"));
     }
+    db::open(&path, data_key).map_err(|e| match e {
+        VaultError::Sqlite(rusqlite::Error::SqliteFailure(f, _))
+            if matches!(
+                f.code,
+                rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase
+            ) =>
+        {
+            VaultError::Corrupt("vault.db is damaged (truncated or overwritten?)")
+        }
+        // SQLCipher cannot tell a wrong key from a damaged first page: both fail its HMAC.
+        VaultError::Corrupt("database does not open with the vault key") => VaultError::Corrupt(
+            "vault.db does not open with the key in vault.keys: the two files come from \
+             different vaults, or vault.db is damaged",
+        ),
+        e => e,
+    })
 }
