@@ -1,7 +1,11 @@
 //! Crash test (issue 4, "Proof"): a child process drives a real vault through random
-//! operations and is killed with SIGKILL at a random moment; the vault must then open, pass
-//! `PRAGMA integrity_check`, hold every operation the child acknowledged, and hold no
-//! duplicated or half-written record.
+//! operations over the whole life of a record (autosave, finalise, send back, approve, seal,
+//! upload, custody receipt, receipt, retention purge, discard) and is killed with SIGKILL at a
+//! random moment; the vault must then open, pass `PRAGMA integrity_check` and the audit chain
+//! check, and hold no duplicated or half-written record. The child announces each operation
+//! (`try`) before the call and acknowledges it (`ack`) after: every enrollment must then be
+//! exactly where the acknowledged operations left it, or where the one operation in flight
+//! would have.
 //!
 //! The child is this same test binary run again with `GHIDANH_CRASH_CHILD=1`, so the test
 //! needs nothing but `cargo test`. Rounds: `GHIDANH_CRASH_ROUNDS` (default 200; `make soak`
@@ -95,7 +99,11 @@ fn crash_child() {
     let mut custody: Vec<BundleId> = Vec::new();
     let mut accepted: Vec<BundleId> = Vec::new();
     let mut rejected: Vec<(EnrollmentId, BundleId)> = Vec::new();
+    let mut ids: HashMap<BundleId, EnrollmentId> = HashMap::new();
     for e in vault.list().unwrap() {
+        if let Some(b) = e.bundle_id {
+            ids.insert(b, e.id);
+        }
         let version = || version_of(&e.input).unwrap();
         match e.state {
             EnrollmentState::Draft => drafts.push((e.id, version())),
@@ -114,37 +122,48 @@ fn crash_child() {
 
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    // The acknowledgement is written only after the call returned Ok, in one write, flushed.
-    let mut ack = |line: String| {
-        out.write_all(format!("ack {line}\n").as_bytes()).unwrap();
+    // `try <op>` goes out before a call and `ack <op>` only after it returned Ok, each in one
+    // write, flushed: the parent then knows the acknowledged operations and the one in flight.
+    let mut say = |tag: &str, line: &str| {
+        out.write_all(format!("{tag} {line}\n").as_bytes()).unwrap();
         out.flush().unwrap();
     };
+    // The test harness printed `test crash_child ... ` without a newline: end that line so
+    // the first `try`/`ack` starts a line of its own.
+    say("ready", "");
     // Bounded so a child whose parent died does not run forever.
     let deadline = Instant::now() + Duration::from_secs(20);
     while Instant::now() < deadline {
         match rng.gen_range(0..100) {
             0..=11 => {
+                say("try", "draft new");
                 let id = vault.save_draft(None, op.id, &input_at(0)).unwrap();
-                ack(format!("draft {id} 0"));
+                say("ack", &format!("draft {id} 0"));
                 drafts.push((id, 0));
             }
             12..=29 if !drafts.is_empty() => {
                 let i = rng.gen_range(0..drafts.len());
                 let (id, v) = drafts[i];
+                let line = format!("draft {id} {}", v + 1);
+                say("try", &line);
                 vault.save_draft(Some(id), op.id, &input_at(v + 1)).unwrap();
-                ack(format!("draft {id} {}", v + 1));
+                say("ack", &line);
                 drafts[i].1 = v + 1;
             }
             30..=39 if !drafts.is_empty() => {
                 let (id, v) = take(&mut rng, &mut drafts);
+                let line = format!("finalised {id}");
+                say("try", &line);
                 vault.finalise(id).unwrap();
-                ack(format!("finalised {id}"));
+                say("ack", &line);
                 finalised.push((id, v));
             }
             40..=41 if !finalised.is_empty() => {
                 let (id, v) = take(&mut rng, &mut finalised);
+                let line = format!("sentback {id}");
+                say("try", &line);
                 vault.send_back(id, "ảnh bị mờ, chụp lại").unwrap();
-                ack(format!("sentback {id}"));
+                say("ack", &line);
                 drafts.push((id, v));
             }
             42..=49 if !finalised.is_empty() => {
@@ -154,28 +173,37 @@ fn crash_child() {
                 } else {
                     Approval::NoReviewPolicy
                 };
+                let line = format!("approved {id}");
+                say("try", &line);
                 vault.approve(id, how).unwrap();
-                ack(format!("approved {id}"));
+                say("ack", &line);
                 approved.push((id, v));
             }
             50..=59 if !approved.is_empty() => {
                 let (id, v) = take(&mut rng, &mut approved);
                 let bundle_id = BundleId::new();
                 let bytes = bundle_bytes(bundle_id, rng.gen_range(30..250));
+                let line = format!("seal {id} {bundle_id}");
+                say("try", &line);
                 vault.seal(id, &input_at(v), bundle_id, &bytes).unwrap();
-                ack(format!("seal {id} {bundle_id}"));
+                say("ack", &line);
                 sealed.push(bundle_id);
+                ids.insert(bundle_id, id);
             }
             60..=65 if !sealed.is_empty() => {
                 let b = take(&mut rng, &mut sealed);
+                let line = format!("uploading {b}");
+                say("try", &line);
                 vault.mark_uploading(b).unwrap();
-                ack(format!("uploading {b}"));
+                say("ack", &line);
                 uploading.push(b);
             }
             66..=70 if !uploading.is_empty() => {
                 let b = take(&mut rng, &mut uploading);
+                let line = format!("failed {b}");
+                say("try", &line);
                 vault.upload_failed(b, 0, "connection refused").unwrap();
-                ack(format!("failed {b}"));
+                say("ack", &line);
                 sealed.push(b);
             }
             71..=75 if !sealed.is_empty() || !uploading.is_empty() => {
@@ -186,8 +214,10 @@ fn crash_child() {
                     &mut sealed
                 };
                 let b = take(&mut rng, list);
+                let line = format!("custody {b}");
+                say("try", &line);
                 vault.record_custody(b, &custody_bytes(b)).unwrap();
-                ack(format!("custody {b}"));
+                say("ack", &line);
                 custody.push(b);
             }
             76..=89 if !sealed.is_empty() || !uploading.is_empty() || !custody.is_empty() => {
@@ -211,35 +241,37 @@ fn crash_child() {
                         Verdict::Rejected(RejectReason::Malformed)
                     },
                 };
+                let line = match receipt.verdict {
+                    Verdict::Accepted => format!("accepted {b} {}", receipt.receipt_id),
+                    _ => format!("rejected {b}"),
+                };
+                say("try", &line);
                 vault
                     .record_receipt(b, &receipt.sign(&keys), &receipt)
                     .unwrap();
+                say("ack", &line);
                 if let Verdict::Accepted = receipt.verdict {
-                    ack(format!("accepted {b} {}", receipt.receipt_id));
                     accepted.push(b);
                 } else {
-                    ack(format!("rejected {b}"));
-                    let id = vault
-                        .list()
-                        .unwrap()
-                        .into_iter()
-                        .find(|e| e.bundle_id == Some(b))
-                        .unwrap()
-                        .id;
-                    rejected.push((id, b));
+                    rejected.push((ids[&b], b));
                 }
             }
             90..=94 if !accepted.is_empty() => {
                 // Retention is 0 days: every accepted one is due, and the child knows them all.
+                let names: Vec<String> = accepted.iter().map(|b| b.to_string()).collect();
+                let line = format!("purged {}", names.join(" "));
+                say("try", &line);
                 let n = vault.purge_due(i64::MAX).unwrap();
                 assert_eq!(n, accepted.len(), "purge_due purged another set");
-                let names: Vec<String> = accepted.drain(..).map(|b| b.to_string()).collect();
-                ack(format!("purged {}", names.join(" ")));
+                say("ack", &line);
+                accepted.clear();
             }
             95..=99 if !rejected.is_empty() => {
                 let (id, b) = take(&mut rng, &mut rejected);
+                let line = format!("discarded {b}");
+                say("try", &line);
                 vault.discard_rejected(id).unwrap();
-                ack(format!("discarded {b}"));
+                say("ack", &line);
             }
             _ => {}
         }
@@ -249,7 +281,7 @@ fn crash_child() {
 // ---- the parent ---------------------------------------------------------------------------
 
 /// What the children acknowledged, over every round on one vault.
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct Acked {
     /// Enrollment → highest acknowledged autosave version.
     drafts: HashMap<EnrollmentId, u64>,
@@ -329,24 +361,8 @@ impl Acked {
     }
 }
 
-/// Whether `to` can be reached from `from` by legal moves (itself included): the found state
-/// may be ahead of the acknowledged one by operations whose acknowledgement the kill cut off.
-fn reachable(from: EnrollmentState, to: EnrollmentState) -> bool {
-    let mut seen = vec![from];
-    let mut i = 0;
-    while i < seen.len() {
-        for next in EnrollmentState::ALL {
-            if seen[i].can_become(next) && !seen.contains(&next) {
-                seen.push(next);
-            }
-        }
-        i += 1;
-    }
-    seen.contains(&to)
-}
-
 /// Reopens the vault after a kill and checks everything the brief promises.
-fn check(dir: &Path, acked: &mut Acked) -> Result<(), String> {
+fn check(dir: &Path, acked: &mut Acked, in_flight: Option<&str>) -> Result<(), String> {
     use EnrollmentState as S;
     let (vault, _) = Vault::unlock(dir, PASS).map_err(|e| format!("unlock: {e}"))?;
     let integrity = vault.integrity_check().map_err(|e| e.to_string())?;
@@ -407,22 +423,47 @@ fn check(dir: &Path, acked: &mut Acked) -> Result<(), String> {
     if links.len() != bundles.len() {
         return Err("more outbox rows than sealed enrollments".into());
     }
-    for (id, &state) in &acked.states {
-        let e = by_id
-            .get(id)
-            .ok_or(format!("acked enrollment {id} is gone"))?;
-        if !reachable(state, e.state) {
-            return Err(format!("{id}: acked {state}, found {}", e.state));
-        }
+    // Every enrollment is exactly where the acknowledged operations left it, or where the
+    // one operation in flight at the kill would have (it may or may not have committed).
+    let mut alt = acked.clone();
+    let mut new_draft_in_flight = false;
+    match in_flight {
+        Some("draft new") => new_draft_in_flight = true,
+        Some(line) => alt.apply(&format!("ack {line}")),
+        None => {}
     }
-    for (id, &v) in &acked.drafts {
-        let e = by_id.get(id).ok_or(format!("acked draft {id} is gone"))?;
-        if matches!(e.state, S::Draft | S::Finalised | S::Approved) {
-            let stored = version_of(&e.input).unwrap_or(0);
-            if stored < v {
-                return Err(format!("draft {id}: acked version {v}, found {stored}"));
+    // Unlock puts `uploading` back to `sealed`.
+    let after_unlock = |s: EnrollmentState| if s == S::Uploading { S::Sealed } else { s };
+    for e in &list {
+        let was = acked.states.get(&e.id).copied().map(after_unlock);
+        let would = alt.states.get(&e.id).copied().map(after_unlock);
+        match (was, would) {
+            (None, None) if new_draft_in_flight && e.state == S::Draft => {
+                new_draft_in_flight = false
+            }
+            (None, None) => return Err(format!("{} ({}) appeared unasked", e.id, e.state)),
+            _ if Some(e.state) == was || Some(e.state) == would => {}
+            _ => {
+                return Err(format!(
+                    "{}: acknowledged {was:?}, in flight {would:?}, found {}",
+                    e.id, e.state
+                ))
             }
         }
+        if matches!(e.state, S::Draft | S::Finalised | S::Approved) {
+            let found = version_of(&e.input).unwrap_or(0);
+            let acked_v = acked.drafts.get(&e.id).copied().unwrap_or(0);
+            let alt_v = alt.drafts.get(&e.id).copied().unwrap_or(0);
+            if found != acked_v && found != alt_v {
+                return Err(format!(
+                    "draft {}: acknowledged version {acked_v}, found {found}",
+                    e.id
+                ));
+            }
+        }
+    }
+    if let Some(id) = acked.states.keys().find(|id| !by_id.contains_key(id)) {
+        return Err(format!("acknowledged enrollment {id} is gone"));
     }
     let due: HashMap<BundleId, (u32, Vec<u8>)> = vault
         .due_uploads(i64::MAX)
@@ -491,6 +532,17 @@ fn check(dir: &Path, acked: &mut Acked) -> Result<(), String> {
         }
         if due.contains_key(b) {
             return Err(format!("receipted bundle {b} is still due for upload"));
+        }
+    }
+    // The next child starts from what is on disk, the operation in flight included.
+    for e in &list {
+        acked.states.insert(e.id, e.state);
+        if let Some(v) = version_of(&e.input) {
+            acked.drafts.insert(e.id, v);
+        }
+        if let Some(b) = e.bundle_id {
+            acked.enrollment_of.insert(b, e.id);
+            acked.seals.insert(e.id, b);
         }
     }
     Ok(())
@@ -575,14 +627,20 @@ fn every_acknowledged_operation_survives_sigkill() {
             None => "",
         };
         let acks: Vec<&str> = complete.lines().filter(|l| l.starts_with("ack ")).collect();
+        // A `try` not followed by its `ack` is the operation the kill interrupted.
+        let in_flight = complete.lines().last().and_then(|l| l.strip_prefix("try "));
         if !acks.is_empty() {
             killed_mid_run += 1;
         }
         for line in &acks {
             acked.apply(line);
         }
-        if let Err(e) = check(dir, &mut acked) {
-            panic!("round {round} (GHIDANH_CRASH_SEED={seed}, kill after {delay:?}): {e}");
+        if let Err(e) = check(dir, &mut acked, in_flight) {
+            let tail: Vec<&str> = out.lines().rev().take(4).collect();
+            panic!(
+                "round {round} (GHIDANH_CRASH_SEED={seed}, kill after {delay:?}): {e}\n\
+                 last lines of the child, newest first: {tail:#?}"
+            );
         }
     }
     for (k, n) in acked.kinds {
