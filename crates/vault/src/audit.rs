@@ -423,7 +423,7 @@ impl Vault {
     /// enrollments, the number of audit entries. No names, ids of people or records.
     pub fn report(&self) -> Result<VaultReport, VaultError> {
         use crate::EnrollmentState as S;
-        let conn = self.conn();
+        let conn = self.live_conn()?;
         let mut by_state = Vec::new();
         let mut total = 0;
         for s in S::ALL {

@@ -417,6 +417,8 @@ fn wipe_destroys_keys_and_files_and_refuses_every_later_call() {
     assert!(matches!(vault.sealed_bundle(b), Err(VaultError::Wiped)));
     assert!(matches!(vault.due_uploads(0), Err(VaultError::Wiped)));
     assert!(matches!(vault.purge_due(0), Err(VaultError::Wiped)));
+    assert!(matches!(vault.report(), Err(VaultError::Wiped)));
+    assert!(matches!(vault.integrity_check(), Err(VaultError::Wiped)));
     assert!(matches!(vault.wipe(), Err(VaultError::Wiped)));
     // Nothing was recreated on disk by those calls, nor by dropping the vault.
     drop(vault);
