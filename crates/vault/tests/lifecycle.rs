@@ -429,6 +429,32 @@ fn wipe_destroys_keys_and_files_and_refuses_every_later_call() {
     ));
 }
 
+#[test]
+fn wipe_overwrites_the_key_wraps_in_place_before_removing_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let (vault, _) = create(dir.path());
+    // A second name for the same inode sees what happened to the file's blocks after the
+    // vault's name is gone: a plain remove would leave the wraps readable here.
+    let link = elsewhere.path().join("keys-link");
+    std::fs::hard_link(dir.path().join("vault.keys"), &link).unwrap();
+    let before = std::fs::read(&link).unwrap();
+    assert!(contains(&before, b"wrap"), "the key file names its wraps");
+    vault.wipe().unwrap();
+    let after = std::fs::read(&link).unwrap();
+    assert_eq!(after.len(), before.len());
+    assert_ne!(after, before);
+    assert!(!contains(&after, b"wrap"));
+    // Random, not a constant fill.
+    assert!(
+        after
+            .iter()
+            .collect::<std::collections::BTreeSet<_>>()
+            .len()
+            > 64
+    );
+}
+
 fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
