@@ -1,7 +1,7 @@
 //! Crash test (issue 4, "Proof"): a child process drives a real vault through random
-//! operations over the whole life of a record (autosave, finalise, send back, approve, seal,
-//! upload, custody receipt, receipt, retention purge, discard) and is killed with SIGKILL at a
-//! random moment; the vault must then open, pass `PRAGMA integrity_check` and the audit chain
+//! operations over the whole life of a record (autosave, images, finalise, send back, approve,
+//! seal, upload, custody receipt, receipt, retention purge, discard) and is killed with SIGKILL
+//! at a random moment; the vault must then open, pass `PRAGMA integrity_check` and the audit chain
 //! check, and hold no duplicated or half-written record. The child announces each operation
 //! (`try`) before the call and acknowledges it (`ack`) after: every enrollment must then be
 //! exactly where the acknowledged operations left it, or where the one operation in flight
@@ -22,7 +22,7 @@ use ghidanh_bundle::{
     BundleId, EnrollmentId, Receipt, ReceiptId, RegistryKeys, RejectReason, Sha256, Verdict,
 };
 use ghidanh_record::EnrollmentInput;
-use ghidanh_vault::{Approval, EnrollmentState, KdfParams, Vault};
+use ghidanh_vault::{Approval, EnrollmentState, FingerPosition, KdfParams, MediaKind, Vault};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -53,6 +53,22 @@ fn version_of(input: &EnrollmentInput) -> Option<u64> {
 /// Fake sealed bytes derived from the bundle id, 1–9 KB, so the parent can check them.
 fn bundle_bytes(bundle_id: BundleId, repeat: usize) -> Vec<u8> {
     bundle_id.to_string().into_bytes().repeat(repeat)
+}
+
+/// Position 0 is the portrait, 1..=10 a finger.
+fn media_kind(pos: u8) -> MediaKind {
+    match FingerPosition::new(pos) {
+        Some(p) => MediaKind::Finger(p),
+        None => MediaKind::Portrait,
+    }
+}
+
+/// A fake image of 20–40 KB (overflow pages), derived from what names it, so the parent can
+/// tell a complete image from a half-written one.
+fn photo_bytes(id: EnrollmentId, pos: u8, n: u32) -> Vec<u8> {
+    format!("{id}/{pos}/{n};")
+        .into_bytes()
+        .repeat(400 + (n % 400) as usize)
 }
 
 /// Fake custody receipt bytes (the vault stores them as given; the caller verifies).
@@ -141,7 +157,23 @@ fn crash_child() {
                 say("ack", &format!("draft {id} 0"));
                 drafts.push((id, 0));
             }
-            12..=29 if !drafts.is_empty() => {
+            26..=29 if !drafts.is_empty() => {
+                let (id, _) = drafts[rng.gen_range(0..drafts.len())];
+                let pos: u8 = rng.gen_range(0..=10);
+                let n: u32 = rng.gen();
+                let line = format!("photo {id} {pos} {n}");
+                say("try", &line);
+                vault
+                    .store_media(
+                        id,
+                        media_kind(pos),
+                        &format!("jpeg-{n}"),
+                        &photo_bytes(id, pos, n),
+                    )
+                    .unwrap();
+                say("ack", &line);
+            }
+            12..=25 if !drafts.is_empty() => {
                 let i = rng.gen_range(0..drafts.len());
                 let (id, v) = drafts[i];
                 let line = format!("draft {id} {}", v + 1);
@@ -298,6 +330,10 @@ struct Acked {
     /// Bundles sealed or purged since the last check: their bytes are read back once.
     fresh_seals: Vec<BundleId>,
     fresh_purges: Vec<BundleId>,
+    /// (Enrollment, position) → the image number last acknowledged.
+    photos: HashMap<(EnrollmentId, u8), u32>,
+    /// Images stored since the last check: read back once.
+    fresh_photos: BTreeSet<(EnrollmentId, u8)>,
     /// Acknowledged operations by kind, to prove the run exercised each.
     kinds: BTreeMap<String, u64>,
 }
@@ -315,6 +351,11 @@ impl Acked {
                 let d = self.drafts.entry(id(e)).or_default();
                 *d = (*d).max(v);
                 self.states.insert(id(e), S::Draft);
+            }
+            ["photo", e, pos, n] => {
+                let key = (id(e), pos.parse().unwrap());
+                self.photos.insert(key, n.parse().unwrap());
+                self.fresh_photos.insert(key);
             }
             ["finalised", e] => self.set(id(e), S::Finalised),
             ["sentback", e] => self.set(id(e), S::Draft),
@@ -495,9 +536,51 @@ fn check(dir: &Path, acked: &mut Acked, in_flight: Option<&str>) -> Result<(), S
             return Err(format!("bundle {b}: sealed bytes missing or damaged"));
         }
     }
-    for b in std::mem::take(&mut acked.fresh_purges) {
+    let fresh_purges = std::mem::take(&mut acked.fresh_purges);
+    for &b in &fresh_purges {
         if vault.sealed_bundle(b).map_err(|e| e.to_string())?.is_some() {
             return Err(format!("purged bundle {b} still has its sealed bytes"));
+        }
+    }
+    // Images: each is one complete write, the acknowledged one or the one in flight.
+    acked.fresh_photos.clear();
+    for &(e, pos) in &alt.fresh_photos {
+        let found = vault
+            .media(e, media_kind(pos))
+            .map_err(|err| err.to_string())?;
+        let purged = by_id.get(&e).is_some_and(|s| s.state == S::Purged);
+        let expected = [acked.photos.get(&(e, pos)), alt.photos.get(&(e, pos))];
+        match found {
+            None if purged || expected[0].is_none() => {}
+            None => return Err(format!("image {e}/{pos} acknowledged, not found")),
+            Some(_) if purged => return Err(format!("image {e}/{pos} outlived the purge")),
+            Some((format, bytes)) => {
+                let n: u32 = format
+                    .strip_prefix("jpeg-")
+                    .and_then(|n| n.parse().ok())
+                    .ok_or(format!("image {e}/{pos}: format {format:?}"))?;
+                if bytes != photo_bytes(e, pos, n) {
+                    return Err(format!("image {e}/{pos} is half-written"));
+                }
+                if !expected.contains(&Some(&n)) {
+                    return Err(format!("image {e}/{pos}: found {n}, acked {expected:?}"));
+                }
+            }
+        }
+    }
+    for b in &fresh_purges {
+        let Some(e) = acked.enrollment_of.get(b) else {
+            continue;
+        };
+        for pos in 0..=10 {
+            if acked.photos.contains_key(&(*e, pos))
+                && vault
+                    .media(*e, media_kind(pos))
+                    .map_err(|err| err.to_string())?
+                    .is_some()
+            {
+                return Err(format!("image {e}/{pos} outlived the purge"));
+            }
         }
     }
     for (b, &n) in &acked.failures {
@@ -659,6 +742,7 @@ fn every_acknowledged_operation_survives_sigkill() {
     if rounds >= 50 {
         for kind in [
             "draft",
+            "photo",
             "finalised",
             "sentback",
             "approved",
