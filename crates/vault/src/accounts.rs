@@ -85,7 +85,7 @@ impl Vault {
         self.audit(&tx, AuditAction::OperatorAdded, &operator.id.to_string())?;
         tx.commit()?;
         file.set(wrap);
-        keyfile::write(&path, &file)?;
+        write_keys(&conn, &path, &mut file)?;
         Ok(operator)
     }
 
@@ -117,7 +117,7 @@ impl Vault {
         self.audit(&tx, AuditAction::PassphraseChanged, &me.to_string())?;
         tx.commit()?;
         file.set(wrap);
-        keyfile::write(&path, &file)
+        write_keys(&conn, &path, &mut file)
     }
 
     /// Sets a new passphrase for another operator who forgot theirs. Supervisor only; the
@@ -155,7 +155,7 @@ impl Vault {
         self.audit(&tx, AuditAction::PassphraseReset, &operator.to_string())?;
         tx.commit()?;
         file.set(wrap);
-        keyfile::write(&path, &file)
+        write_keys(&conn, &path, &mut file)
     }
 
     /// Refuses unless the signed-in account is a supervisor, read from the database so a role
@@ -176,6 +176,18 @@ impl Vault {
             Role::Operator => Err(VaultError::NotSupervisor(what)),
         }
     }
+}
+
+/// Writes `vault.keys`, recording the database salt if the file predates it.
+fn write_keys(
+    conn: &Connection,
+    path: &std::path::Path,
+    file: &mut keyfile::KeyFile,
+) -> Result<(), VaultError> {
+    if !file.has_db_salt() {
+        file.set_db_salt(crate::db_salt(conn)?);
+    }
+    keyfile::write(path, file)
 }
 
 #[cfg(test)]

@@ -65,11 +65,41 @@ pub(crate) struct Wrap {
 pub(crate) struct KeyFile {
     version: u32,
     wraps: Vec<Wrap>,
+    /// SQLCipher's salt of the `vault.db` these wraps open (its first 16 bytes, public in the
+    /// file anyway): it tells "these two files are not a pair" before any Argon2 work and
+    /// whatever passphrase is typed. Absent in files written before it existed; added on the
+    /// next write.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    db_salt: Option<String>,
 }
 
 impl KeyFile {
     pub(crate) fn new(wraps: Vec<Wrap>) -> KeyFile {
-        KeyFile { version: 1, wraps }
+        KeyFile {
+            version: 1,
+            wraps,
+            db_salt: None,
+        }
+    }
+
+    /// Records which database the wraps belong to.
+    pub(crate) fn set_db_salt(&mut self, salt: [u8; 16]) {
+        self.db_salt = Some(hex::encode(salt));
+    }
+
+    /// Whether a salt is recorded.
+    pub(crate) fn has_db_salt(&self) -> bool {
+        self.db_salt.is_some()
+    }
+
+    /// `false` only when both a salt is recorded and `db_head` (the first bytes of
+    /// `vault.db`) is long enough to hold one, and they differ. A database still all in
+    /// its WAL (empty main file) cannot be told apart here; SQLCipher's own check remains.
+    pub(crate) fn pairs_with(&self, db_head: &[u8]) -> bool {
+        match (&self.db_salt, db_head.get(..16)) {
+            (Some(salt), Some(head)) => salt.eq_ignore_ascii_case(&hex::encode(head)),
+            _ => true,
+        }
     }
 }
 
@@ -275,6 +305,13 @@ pub(crate) fn read(path: &Path) -> Result<KeyFile, VaultError> {
     let file: KeyFile = serde_json::from_slice(&bytes).map_err(|_| {
         VaultError::Corrupt("vault.keys is not a key file (truncated or overwritten?)")
     })?;
+    if let Some(salt) = &file.db_salt {
+        if salt.len() != 32 || hex::decode(salt).is_err() {
+            return Err(VaultError::Corrupt(
+                "vault.keys holds a malformed database salt",
+            ));
+        }
+    }
     if file.wraps.is_empty() {
         return Err(VaultError::Corrupt("vault.keys holds no key wrap"));
     }

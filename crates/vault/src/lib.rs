@@ -159,7 +159,9 @@ impl Vault {
         tx.commit()?;
         // The key file is written last: its presence is what makes the vault exist.
         let wrap = keyfile::wrap(&data_key, operator.id, passphrase, kdf)?;
-        keyfile::write(&dir.join(KEYS_FILE), &keyfile::KeyFile::new(vec![wrap]))?;
+        let mut file = keyfile::KeyFile::new(vec![wrap]);
+        file.set_db_salt(db_salt(&conn)?);
+        keyfile::write(&dir.join(KEYS_FILE), &file)?;
         Ok((
             Vault {
                 conn: Mutex::new(conn),
@@ -193,6 +195,13 @@ impl Vault {
             return Err(VaultError::TooManyAttempts { retry_after_secs });
         }
         let file = keyfile::read(&dir.join(KEYS_FILE))?;
+        // Before Argon2 and before counting a failure: a foreign key file is not a wrong guess.
+        if !file.pairs_with(&db_head(dir)?) {
+            return Err(VaultError::Corrupt(
+                "vault.keys and vault.db come from different vaults (or the start of vault.db \
+                 is damaged)",
+            ));
+        }
         let (operator_id, data_key) = match keyfile::unwrap_any(&file, passphrase) {
             Ok(k) => k,
             Err(VaultError::WrongPassphrase) => {
@@ -269,6 +278,19 @@ impl Vault {
     /// Locks the vault on demand: an audit entry `Locked`, a signed checkpoint over it, then
     /// the data key is zeroised and the database closed. The `Vault` is consumed, so nothing
     /// can use it afterwards; opening again needs a passphrase ([`Vault::unlock`]).
+    ///
+    /// ```no_run
+    /// # fn f(vault: ghidanh_vault::Vault) -> Result<(), ghidanh_vault::VaultError> {
+    /// vault.lock()?;
+    /// # Ok(()) }
+    /// ```
+    /// The same with a use after the lock does not compile:
+    /// ```compile_fail,E0382
+    /// # fn f(vault: ghidanh_vault::Vault) -> Result<(), ghidanh_vault::VaultError> {
+    /// vault.lock()?;
+    /// let _ = vault.operator();
+    /// # Ok(()) }
+    /// ```
     pub fn lock(self) -> Result<(), VaultError> {
         {
             let mut conn = match self.live_conn() {
@@ -392,6 +414,31 @@ impl Drop for Vault {
             tracing::warn!("cannot sign an audit checkpoint on close: {e}");
         }
     }
+}
+
+/// SQLCipher's salt of the open database (the first 16 bytes of `vault.db`).
+pub(crate) fn db_salt(conn: &Connection) -> Result<[u8; 16], VaultError> {
+    let hex_salt: String = conn.query_row("PRAGMA cipher_salt", [], |r| r.get(0))?;
+    hex::decode(hex_salt)
+        .ok()
+        .and_then(|b| <[u8; 16]>::try_from(b).ok())
+        .ok_or(VaultError::Crypto("SQLCipher salt"))
+}
+
+/// The first 16 bytes of `vault.db`, fewer if it is shorter or missing (checked later).
+fn db_head(dir: &Path) -> Result<Vec<u8>, VaultError> {
+    use std::io::Read;
+    let mut head = Vec::with_capacity(16);
+    match std::fs::File::open(dir.join(DB_FILE)) {
+        Ok(f) => {
+            f.take(16)
+                .read_to_end(&mut head)
+                .map_err(|e| VaultError::io("read vault.db", e))?;
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(VaultError::io("read vault.db", e)),
+    }
+    Ok(head)
 }
 
 /// Opens `vault.db` with the data key from `vault.keys`, refusing to create a new database

@@ -6,7 +6,9 @@ mod common;
 use std::path::Path;
 
 use ghidanh_record::EnrollmentInput;
-use ghidanh_vault::{KdfParams, Operator, Role, Vault, VaultError, DB_FILE, KEYS_FILE};
+use ghidanh_vault::{
+    KdfParams, Operator, Role, Vault, VaultError, DB_FILE, KEYS_FILE, UNLOCK_FAILURES_FILE,
+};
 
 const SUPERVISOR: &str = "Trần Văn Cảnh";
 const SUPERVISOR_PASS: &str = "mật khẩu giám sát 1";
@@ -383,6 +385,14 @@ fn the_key_file_of_another_vault_next_to_this_database_is_reported() {
         a_db,
         "a failed unlock must not write to vault.db"
     );
+    // Whoever types what: B's key file holds no wrap for A's operator, yet this is no
+    // wrong passphrase (it would count towards the delay); the files are not a pair.
+    let m = corrupt_message(unlock_err(a.path(), OPERATOR_PASS));
+    assert!(m.contains("different vaults"), "{m}");
+    assert!(
+        !a.path().join(UNLOCK_FAILURES_FILE).exists(),
+        "a foreign key file is not a wrong guess"
+    );
     // With its own key file back, vault A opens as before.
     std::fs::write(a.path().join(KEYS_FILE), a_keys).unwrap();
     assert_eq!(
@@ -440,5 +450,50 @@ fn a_truncated_or_garbage_database_is_reported() {
     assert!(
         !dir.path().join(DB_FILE).exists(),
         "unlock must not create a new, empty database"
+    );
+}
+
+/// The key file of `dir` as JSON.
+fn keys_json(dir: &Path) -> serde_json::Value {
+    serde_json::from_slice(&keys(dir)).unwrap()
+}
+
+/// Rewrites the key file of `dir` as a file from before `db_salt` existed.
+fn strip_salt(dir: &Path) {
+    let mut json = keys_json(dir);
+    json.as_object_mut().unwrap().remove("db_salt").unwrap();
+    std::fs::write(
+        dir.join(KEYS_FILE),
+        serde_json::to_vec_pretty(&json).unwrap(),
+    )
+    .unwrap();
+}
+
+#[test]
+fn the_key_file_names_its_database_and_older_key_files_still_open() {
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    drop(team(a.path()));
+    let db = std::fs::read(a.path().join(DB_FILE)).unwrap();
+    let salt_hex: String = db[..16].iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(keys_json(a.path())["db_salt"], salt_hex.as_str());
+
+    // A key file from before the salt existed still opens; its next write records the salt.
+    strip_salt(a.path());
+    let (vault, _) = Vault::unlock(a.path(), SUPERVISOR_PASS).unwrap();
+    vault
+        .change_passphrase(SUPERVISOR_PASS, NEW_PASS, fast())
+        .unwrap();
+    drop(vault);
+    assert_eq!(keys_json(a.path())["db_salt"], salt_hex.as_str());
+
+    // Without a recorded salt, a foreign key file is still caught, one step later: the key
+    // it opens does not open this database, and the error says so.
+    drop(Vault::create(b.path(), SUPERVISOR, "mật khẩu B", fast()).unwrap());
+    std::fs::copy(b.path().join(KEYS_FILE), a.path().join(KEYS_FILE)).unwrap();
+    strip_salt(a.path());
+    let m = corrupt_message(unlock_err(a.path(), "mật khẩu B"));
+    assert!(
+        m.contains("does not open with the key in vault.keys") && m.contains("different vaults"),
+        "{m}"
     );
 }
