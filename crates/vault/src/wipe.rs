@@ -21,8 +21,11 @@ impl Vault {
     /// call on this `Vault` returns [`VaultError::Wiped`] and `Vault::exists` is false.
     pub fn wipe(&self) -> Result<(), VaultError> {
         let mut conn = self.live_conn()?;
-        // Step 1, the one that counts: without a wrap, the data key is unrecoverable.
-        destroy_key_file(&self.dir().join(KEYS_FILE))?;
+        // Step 1, the one that counts: without a wrap, the data key is unrecoverable. A temp
+        // file left by a key-file write that crashed (`vault.keys.tmp`) holds wraps too.
+        for name in files_starting_with(self.dir(), KEYS_FILE)? {
+            destroy_key_file(&self.dir().join(name))?;
+        }
         remove_if_present(&self.dir().join(UNLOCK_FAILURES_FILE))?;
         // Step 2: empty the tables inside the (now unreadable) database, so the pages are
         // zeroed by secure_delete even if the file later survives on a disk snapshot.
@@ -37,6 +40,10 @@ impl Vault {
         }
         for file in [DB_FILE, "vault.db-wal", "vault.db-shm", "vault.db-journal"] {
             remove_if_present(&self.dir().join(file))?;
+        }
+        // Whatever else of ours is left (temp files of an interrupted write).
+        for name in files_starting_with(self.dir(), "vault.")? {
+            remove_if_present(&self.dir().join(name))?;
         }
         sync_dir(self.dir());
         tracing::warn!("vault wiped: the registry revoked this device");
@@ -104,6 +111,19 @@ fn delete_every_row(conn: &mut Connection) -> Result<(), VaultError> {
     tx.commit()?;
     conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
     Ok(())
+}
+
+/// Names of the files in `dir` that start with `prefix`.
+fn files_starting_with(dir: &Path, prefix: &str) -> Result<Vec<std::ffi::OsString>, VaultError> {
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(|e| VaultError::io("list vault folder", e))? {
+        let entry = entry.map_err(|e| VaultError::io("list vault folder", e))?;
+        let name = entry.file_name();
+        if name.to_string_lossy().starts_with(prefix) && entry.path().is_file() {
+            names.push(name);
+        }
+    }
+    Ok(names)
 }
 
 fn remove_if_present(path: &Path) -> Result<(), VaultError> {
