@@ -338,3 +338,78 @@ pub(crate) fn write(path: &Path, file: &KeyFile) -> Result<(), VaultError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file_with(kdf: KdfParams) -> Vec<u8> {
+        let key = new_data_key();
+        let mut w = wrap(
+            &key,
+            OperatorId::new(),
+            "p",
+            KdfParams::insecure_fast_for_tests(),
+        )
+        .unwrap();
+        w.kdf = kdf;
+        serde_json::to_vec(&KeyFile::new(vec![w])).unwrap()
+    }
+
+    #[test]
+    fn hostile_argon2_parameters_are_refused_when_read_not_run() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("vault.keys");
+        for kdf in [
+            KdfParams {
+                m_kib: u32::MAX,
+                t: 1,
+                p: 1,
+            },
+            KdfParams {
+                m_kib: 2 * 1024 * 1024,
+                t: 3,
+                p: 4,
+            },
+            KdfParams {
+                m_kib: 65536,
+                t: 1_000_000,
+                p: 4,
+            },
+            KdfParams {
+                m_kib: 65536,
+                t: 3,
+                p: 0,
+            },
+            KdfParams {
+                m_kib: 1,
+                t: 3,
+                p: 4,
+            },
+        ] {
+            std::fs::write(&path, file_with(kdf)).unwrap();
+            assert!(
+                matches!(read(&path), Err(VaultError::Corrupt(m)) if m.contains("Argon2")),
+                "{kdf:?}"
+            );
+        }
+        std::fs::write(&path, file_with(KdfParams::default())).unwrap();
+        assert!(read(&path).is_ok());
+    }
+
+    #[test]
+    fn the_salt_check_pairs_only_the_recorded_database() {
+        let mut f = KeyFile::new(Vec::new());
+        assert!(
+            f.pairs_with(&[7; 16]),
+            "no salt recorded: SQLCipher decides"
+        );
+        f.set_db_salt([7; 16]);
+        assert!(f.pairs_with(&[7; 20]));
+        assert!(!f.pairs_with(&[8; 16]));
+        assert!(
+            f.pairs_with(&[]),
+            "an empty vault.db (all in the WAL) is left to SQLCipher"
+        );
+    }
+}

@@ -175,8 +175,8 @@ impl Vault {
     }
 
     /// Opens the vault with an operator's passphrase; the wrap it opens names the operator.
-    /// After [`attempts::FREE_TRIES`] wrong passphrases in a row, each further try waits a
-    /// growing delay (`TooManyAttempts`), refused before any Argon2id work.
+    /// After three wrong passphrases in a row, each further try waits a growing delay
+    /// (`TooManyAttempts`), refused before any Argon2id work (docs/vault.md).
     pub fn unlock(dir: &Path, passphrase: &str) -> Result<(Vault, Operator), VaultError> {
         Vault::unlock_at(dir, passphrase, attempts::now_ms())
     }
@@ -211,13 +211,29 @@ impl Vault {
             Err(e) => return Err(e),
         };
         let mut conn = open_existing(dir, &data_key)?;
+        let op = operator_id.to_string();
+        // Before any write: no audit entry for an account the database does not know.
+        let row: Option<(String, String)> = conn
+            .query_row(
+                "SELECT name, role FROM operators WHERE id = ?1",
+                [&op],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let (name, role) = row.ok_or(VaultError::Corrupt(
+            "vault.keys names an operator that vault.db does not have",
+        ))?;
+        let operator = Operator {
+            id: operator_id,
+            name,
+            role: Role::parse(&role)?,
+        };
         let tx = conn.transaction()?;
         // A crash mid-upload leaves rows in `uploading`; they go back to the queue.
         tx.execute(
             "UPDATE enrollments SET state = 'sealed' WHERE state = 'uploading'",
             [],
         )?;
-        let op = operator_id.to_string();
         if failures.count > 0 {
             audit::append(
                 &tx,
@@ -237,21 +253,6 @@ impl Vault {
             // After the commit: a crash in between counts these failures twice, never zero times.
             attempts::clear(dir);
         }
-        let row: Option<(String, String)> = conn
-            .query_row(
-                "SELECT name, role FROM operators WHERE id = ?1",
-                [&op],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?;
-        let (name, role) = row.ok_or(VaultError::Corrupt(
-            "vault.keys names an operator that vault.db does not have",
-        ))?;
-        let operator = Operator {
-            id: operator_id,
-            name,
-            role: Role::parse(&role)?,
-        };
         Ok((
             Vault {
                 conn: Mutex::new(conn),
