@@ -21,7 +21,11 @@ pub(crate) fn open(path: &Path, data_key: &DataKey) -> Result<Connection, VaultE
     conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
         r.get::<_, i64>(0)
     })
-    .map_err(|_| VaultError::Corrupt("database does not open with the vault key"))?;
+    .map_err(|e| match VaultError::open_failure(path, e) {
+        // A full or read-only file system is not a wrong key (WAL needs its -shm file).
+        fault @ (VaultError::DiskFull(_) | VaultError::ReadOnly(_)) => fault,
+        _ => VaultError::Corrupt("database does not open with the vault key"),
+    })?;
     conn.execute_batch(
         "PRAGMA journal_mode = WAL;
          PRAGMA synchronous = FULL;
