@@ -22,8 +22,10 @@ const VERSION: u64 = 1;
 pub enum RejectReason {
     /// The bytes are not a well-formed bundle.
     Malformed,
-    /// The bundle names a device the registry has not registered (or has revoked).
+    /// The bundle names a device the registry has not registered.
     UnknownDevice,
+    /// The registry revoked this device: a kit that verifies this refusal wipes its vault.
+    DeviceRevoked,
     /// The header's device key is not the one registered for the device.
     DeviceKeyMismatch,
     /// The device signature does not verify.
@@ -53,6 +55,7 @@ impl RejectReason {
         match self {
             RejectReason::Malformed => "malformed".into(),
             RejectReason::UnknownDevice => "unknown_device".into(),
+            RejectReason::DeviceRevoked => "device_revoked".into(),
             RejectReason::DeviceKeyMismatch => "device_key_mismatch".into(),
             RejectReason::BadSignature => "bad_signature".into(),
             RejectReason::CiphertextMismatch => "ciphertext_mismatch".into(),
@@ -69,6 +72,7 @@ impl RejectReason {
         match code {
             "malformed" => RejectReason::Malformed,
             "unknown_device" => RejectReason::UnknownDevice,
+            "device_revoked" => RejectReason::DeviceRevoked,
             "device_key_mismatch" => RejectReason::DeviceKeyMismatch,
             "bad_signature" => RejectReason::BadSignature,
             "ciphertext_mismatch" => RejectReason::CiphertextMismatch,
@@ -96,6 +100,8 @@ impl RejectReason {
             RejectReason::Malformed => "the bundle is malformed",
             RejectReason::UnknownDevice if vi => "máy chưa được đăng ký với trung tâm",
             RejectReason::UnknownDevice => "this device is not registered with the registry",
+            RejectReason::DeviceRevoked if vi => "máy đã bị thu hồi; dữ liệu trên máy đã bị xóa",
+            RejectReason::DeviceRevoked => "this device was revoked; its data was wiped",
             RejectReason::DeviceKeyMismatch if vi => "khóa của máy không khớp với khóa đã đăng ký",
             RejectReason::DeviceKeyMismatch => "the device key differs from the registered one",
             RejectReason::BadSignature if vi => "chữ ký của máy không hợp lệ",

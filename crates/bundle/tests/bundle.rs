@@ -239,6 +239,7 @@ fn reject_reason_codes_round_trip() {
         RejectReason::WrongRecipient,
         RejectReason::CannotOpen,
         RejectReason::BundleIdConflict,
+        RejectReason::DeviceRevoked,
         RejectReason::InvalidRecord {
             field: "sex".into(),
             rule: "required".into(),
@@ -296,4 +297,19 @@ fn debug_output_holds_no_secrets_or_personal_data() {
     let env = Envelope::parse(&f.bytes).unwrap();
     let hdr = format!("{:?}", env.header());
     assert!(!hdr.contains("Nguyễn"));
+}
+
+#[test]
+fn device_revoked_has_a_stable_code_and_messages_in_both_languages() {
+    let r = RejectReason::parse("device_revoked");
+    assert_eq!(r, RejectReason::DeviceRevoked);
+    assert_eq!(r.code(), "device_revoked");
+    assert_eq!(
+        r.message(ghidanh_record::Lang::Vi),
+        "máy đã bị thu hồi; dữ liệu trên máy đã bị xóa"
+    );
+    assert_eq!(
+        r.message(ghidanh_record::Lang::En),
+        "this device was revoked; its data was wiped"
+    );
 }

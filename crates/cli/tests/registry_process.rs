@@ -273,3 +273,46 @@ fn bundle_inspect_tells_good_from_tampered_from_junk() {
     assert_eq!(o.status.code(), Some(2), "{o:?}");
     assert!(String::from_utf8_lossy(&o.stderr).contains("not a bundle"));
 }
+
+#[test]
+fn revoke_device_revokes_once_refuses_unknown_devices_and_says_what_it_did() {
+    let s = Setup::new();
+    let data = s.data();
+    let data = data.to_str().unwrap();
+    let device = s.provisioning.device_id.to_string();
+    let revoke = |device: &str, reason: Option<&str>| {
+        let mut args = vec![
+            "registry",
+            "revoke-device",
+            "--data",
+            data,
+            "--device",
+            device,
+        ];
+        if let Some(r) = reason {
+            args.extend(["--reason", r]);
+        }
+        ghidanh(&args)
+    };
+    let o = revoke(&device, Some("máy bị mất"));
+    assert!(o.status.success(), "{o:?}");
+    assert_eq!(stdout(&o).trim(), format!("device {device} revoked"));
+    let o = revoke(&device, None);
+    assert!(o.status.success(), "{o:?}");
+    assert!(
+        stdout(&o).starts_with(&format!("device {device} was already revoked at 20")),
+        "{}",
+        stdout(&o)
+    );
+    let stranger = DeviceId::new().to_string();
+    let o = revoke(&stranger, None);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains(&stranger) && err.contains("no device"),
+        "{err}"
+    );
+    let o = revoke("not-an-id", None);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("is not a device id"));
+}

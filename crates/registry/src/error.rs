@@ -51,6 +51,9 @@ pub enum RegistryError {
     /// A registry URL for a provisioning file is not http(s).
     #[error("registry URL must start with http:// or https://")]
     InvalidUrl,
+    /// No device with this id was ever provisioned here.
+    #[error("no device {0} was provisioned by this registry")]
+    UnknownDevice(ghidanh_bundle::DeviceId),
     /// A blocking task panicked or was cancelled.
     #[error("background task failed")]
     Task,

@@ -143,11 +143,15 @@ fn decide(
     let (bundle_id, device_id) = (Some(header.bundle_id), Some(header.device_id));
 
     let device = store.device(header.device_id)?;
-    let registered_key = match device {
-        Some(d) if d.state == DeviceState::Active => d.key,
+    let (registered_key, revoked) = match device {
+        Some(d) if d.state == DeviceState::Active => (d.key, false),
+        Some(d) if d.state == DeviceState::Revoked => (d.key, true),
         _ => return reject(RejectReason::UnknownDevice, bundle_id, device_id),
     };
-    if registered_key != Some(header.device_key) {
+    // A device revoked before it registered has no key to compare: its own signature
+    // (checked next) is then all there is; the refusal only tells the sender to stop.
+    let key_matches = registered_key.is_none_or(|k| k == header.device_key);
+    if !key_matches || (!revoked && registered_key.is_none()) {
         return reject(RejectReason::DeviceKeyMismatch, bundle_id, device_id);
     }
     match envelope.verify() {
@@ -159,6 +163,11 @@ fn decide(
             return reject(RejectReason::CiphertextMismatch, bundle_id, device_id)
         }
         Err(_) => return reject(RejectReason::Malformed, bundle_id, device_id),
+    }
+    // After the signature: the refusal goes to whoever holds the device key, and a kit
+    // that verifies it destroys its vault.
+    if revoked {
+        return reject(RejectReason::DeviceRevoked, bundle_id, device_id);
     }
 
     // Checked before opening: a resend must not cost a decryption, and the kit needs the

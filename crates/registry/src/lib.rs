@@ -25,6 +25,6 @@ pub use config::{BUNDLE_BODY_LIMIT, REGISTRATION_BODY_LIMIT};
 pub use error::RegistryError;
 pub use http::app;
 pub use ingest::Submission;
-pub use provision::{provision_device, RegisterError, Registered};
+pub use provision::{provision_device, revoke_device, RegisterError, Registered, Revoked};
 pub use registry::{init, list_bundles, read_keyring, rotate_key, Registry, StoredBundle};
 pub use serve::{serve, serve_with};

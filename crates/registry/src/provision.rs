@@ -2,13 +2,16 @@
 
 use std::path::Path;
 
-use ghidanh_bundle::{DeviceId, DeviceRegistration, Provisioning, Sha256};
+use ghidanh_bundle::{
+    DeviceId, DeviceRegistration, Provisioning, Receipt, ReceiptId, RegistryKeys, RejectReason,
+    Sha256, Verdict,
+};
 use rand::RngCore;
 use zeroize::Zeroizing;
 
 use crate::config::DataDir;
 use crate::store::{DeviceState, Store};
-use crate::{keys_file, registry, RegistryError};
+use crate::{keys_file, registry, RegistryError, Submission};
 
 /// Issues a provisioning file for a new device: a fresh device id and a one-time token.
 ///
@@ -60,9 +63,13 @@ pub enum RegisterError {
     /// No device with this id was provisioned.
     #[error("unknown device")]
     UnknownDevice,
-    /// The token is wrong, or was already used to register another key, or the device is revoked.
+    /// The token is wrong, or was already used to register another key.
     #[error("invalid or used token")]
     InvalidToken,
+    /// The device is on the revocation list; the refusal is a signed `device_revoked`
+    /// receipt about the registration bytes, on which the kit wipes its vault.
+    #[error("device revoked")]
+    DeviceRevoked(Box<Submission>),
     /// The registry failed.
     #[error(transparent)]
     Registry(#[from] RegistryError),
@@ -72,7 +79,12 @@ pub enum RegisterError {
 ///
 /// Idempotent: the same device and key again succeeds, because a kit that lost the
 /// first response retries.
-pub(crate) fn register(store: &Store, bytes: &[u8], now: u64) -> Result<Registered, RegisterError> {
+pub(crate) fn register(
+    store: &Store,
+    keys: &RegistryKeys,
+    bytes: &[u8],
+    now: u64,
+) -> Result<Registered, RegisterError> {
     let reg = DeviceRegistration::verify(bytes).map_err(|_| RegisterError::Malformed)?;
     let device = store
         .device(reg.device_id)?
@@ -86,9 +98,66 @@ pub(crate) fn register(store: &Store, bytes: &[u8], now: u64) -> Result<Register
             store.activate_device(reg.device_id, reg.device_key, now)?;
         }
         DeviceState::Active if device.key == Some(reg.device_key) => {}
-        DeviceState::Active | DeviceState::Revoked => return Err(RegisterError::InvalidToken),
+        DeviceState::Active => return Err(RegisterError::InvalidToken),
+        // After the token check: only the device's holder learns that it is revoked.
+        DeviceState::Revoked => {
+            tracing::warn!(device_id = %reg.device_id, "revoked device tried to register");
+            return Err(RegisterError::DeviceRevoked(Box::new(refusal(
+                keys, bytes, now,
+            ))));
+        }
     }
     Ok(Registered {
         device_id: reg.device_id,
+    })
+}
+
+/// A signed `device_revoked` refusal of the submitted bytes (a registration has no bundle id).
+fn refusal(keys: &RegistryKeys, submitted: &[u8], now: u64) -> Submission {
+    let receipt = Receipt {
+        receipt_id: ReceiptId::new(),
+        issued_at: now,
+        registry_key_id: keys.public().key_id().clone(),
+        submission_sha256: Sha256::of(submitted),
+        bundle_id: None,
+        verdict: Verdict::Rejected(RejectReason::DeviceRevoked),
+    };
+    let bytes = receipt.sign(keys);
+    Submission { receipt, bytes }
+}
+
+/// A device put on the revocation list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Revoked {
+    /// The device.
+    pub device_id: DeviceId,
+    /// When it was first revoked (Unix seconds).
+    pub revoked_at: u64,
+    /// The reason given the first time, if any.
+    pub reason: Option<String>,
+    /// False when it was already revoked: nothing changed.
+    pub newly: bool,
+}
+
+/// Revokes a device: from now on its registrations and bundles get a signed `device_revoked`
+/// refusal, on which its kit destroys its vault. Idempotent; an unknown device is an error.
+/// A running registry sees the revocation on the next request (it reads the store each time).
+pub fn revoke_device(
+    data_dir: &Path,
+    device_id: DeviceId,
+    reason: Option<&str>,
+) -> Result<Revoked, RegistryError> {
+    let mut store = Store::open(&DataDir::new(data_dir).db())?;
+    let row = store
+        .revoke_device(device_id, reason, registry::unix_now())?
+        .ok_or(RegistryError::UnknownDevice(device_id))?;
+    if row.newly {
+        tracing::warn!(%device_id, "device revoked");
+    }
+    Ok(Revoked {
+        device_id,
+        revoked_at: row.revoked_at,
+        reason: row.reason,
+        newly: row.newly,
     })
 }

@@ -128,7 +128,8 @@ impl Registry {
 
     /// Registers a device key with its one-time token.
     pub fn register_device(&self, bytes: &[u8]) -> Result<Registered, RegisterError> {
-        provision::register(&self.lock(), bytes, unix_now())
+        // Signed with the current key: a registration carries no recipient to choose by.
+        provision::register(&self.lock(), self.keys.current(), bytes, unix_now())
     }
 
     /// The receipt id of an accepted bundle, if it is stored.

@@ -11,7 +11,8 @@ use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Transaction};
 use crate::RegistryError;
 
 /// Migrations, in order; `PRAGMA user_version` counts how many have run.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE devices (
     device_id      TEXT PRIMARY KEY,
     label          TEXT NOT NULL,
@@ -49,7 +50,18 @@ CREATE TABLE rejections (
     receipt_id        TEXT NOT NULL,
     received_at       INTEGER NOT NULL
 );
-"#];
+"#,
+    r#"
+-- The revocation list: a revoked device's registrations and bundles are refused with a
+-- signed `device_revoked`, on which its kit wipes its vault. One row per device, never
+-- removed (revoking again changes nothing); `devices.state` says 'revoked' as well.
+CREATE TABLE revocations (
+    device_id  TEXT PRIMARY KEY REFERENCES devices(device_id),
+    revoked_at INTEGER NOT NULL,
+    reason     TEXT
+);
+"#,
+];
 
 /// A device as the registry knows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -110,6 +122,15 @@ pub(crate) struct AcceptedRow<'a> {
     pub(crate) personal_id: &'a str,
     pub(crate) record_json: &'a str,
     pub(crate) captured_at: u64,
+}
+
+/// A device's entry in the revocation list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct RevocationRow {
+    pub(crate) revoked_at: u64,
+    pub(crate) reason: Option<String>,
+    /// False when the device was already revoked (nothing changed).
+    pub(crate) newly: bool,
 }
 
 /// A refused submission, for the rejections log.
@@ -256,6 +277,47 @@ impl Store {
             ],
         )?;
         Ok(())
+    }
+
+    /// Puts a device on the revocation list. Idempotent: revoking again returns the first
+    /// revocation unchanged. `None` when no such device was provisioned.
+    pub(crate) fn revoke_device(
+        &mut self,
+        device_id: DeviceId,
+        reason: Option<&str>,
+        now: u64,
+    ) -> Result<Option<RevocationRow>, RegistryError> {
+        let tx = self.conn.transaction()?;
+        let id = device_id.to_string();
+        let known = tx
+            .query_row("SELECT 1 FROM devices WHERE device_id = ?1", [&id], |_| {
+                Ok(())
+            })
+            .optional()?
+            .is_some();
+        if !known {
+            return Ok(None);
+        }
+        let newly = tx.execute(
+            "INSERT INTO revocations (device_id, revoked_at, reason) VALUES (?1, ?2, ?3)
+             ON CONFLICT (device_id) DO NOTHING",
+            params![id, now as i64, reason],
+        )? == 1;
+        tx.execute(
+            "UPDATE devices SET state = ?2 WHERE device_id = ?1",
+            params![id, DeviceState::Revoked.code()],
+        )?;
+        let (revoked_at, reason) = tx.query_row(
+            "SELECT revoked_at, reason FROM revocations WHERE device_id = ?1",
+            [&id],
+            |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Option<String>>(1)?)),
+        )?;
+        tx.commit()?;
+        Ok(Some(RevocationRow {
+            revoked_at: u64::try_from(revoked_at).map_err(|_| RegistryError::Corrupt("time"))?,
+            reason,
+            newly,
+        }))
     }
 
     pub(crate) fn bundle(&self, bundle_id: BundleId) -> Result<Option<BundleRow>, RegistryError> {
@@ -485,6 +547,64 @@ mod tests {
         assert_eq!(b_exists, 0);
         let x: i64 = conn.query_row("SELECT x FROM a", [], |r| r.get(0)).unwrap();
         assert_eq!(x, 1);
+    }
+
+    #[test]
+    fn revoking_is_idempotent_and_an_unknown_device_is_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::create(&dir.path().join("registry.db")).unwrap();
+        let device = DeviceId::new();
+        store
+            .insert_device(device, "Đội 3", Sha256::of(b"token"), 100)
+            .unwrap();
+        assert_eq!(
+            store.revoke_device(DeviceId::new(), None, 200).unwrap(),
+            None
+        );
+        assert_eq!(store.count("revocations"), 0);
+
+        let first = store
+            .revoke_device(device, Some("máy bị mất"), 200)
+            .unwrap();
+        assert_eq!(
+            first,
+            Some(RevocationRow {
+                revoked_at: 200,
+                reason: Some("máy bị mất".into()),
+                newly: true
+            })
+        );
+        assert_eq!(
+            store.device(device).unwrap().unwrap().state,
+            DeviceState::Revoked
+        );
+        // Again, later, with another reason: the first revocation stands.
+        let again = store
+            .revoke_device(device, Some("khác"), 300)
+            .unwrap()
+            .unwrap();
+        assert_eq!((again.revoked_at, again.newly), (200, false));
+        assert_eq!(again.reason.as_deref(), Some("máy bị mất"));
+        assert_eq!(store.count("revocations"), 1);
+    }
+
+    #[test]
+    fn a_schema_1_database_gains_the_revocation_list_and_keeps_its_devices() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("registry.db");
+        let mut conn = Connection::open(&path).unwrap();
+        migrate_with(&mut conn, &MIGRATIONS[..1]).unwrap();
+        let device = DeviceId::new();
+        conn.execute(
+            "INSERT INTO devices (device_id, label, token_sha256, state, provisioned_at)
+             VALUES (?1, 'Đội 3', zeroblob(32), 'provisioned', 1)",
+            [device.to_string()],
+        )
+        .unwrap();
+        drop(conn);
+        let mut store = Store::open(&path).unwrap();
+        assert_eq!(store.count("revocations"), 0);
+        assert!(store.revoke_device(device, None, 5).unwrap().unwrap().newly);
     }
 
     #[test]

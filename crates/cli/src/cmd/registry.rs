@@ -1,4 +1,4 @@
-//! `ghidanh registry init | serve | bundles | rotate-key`.
+//! `ghidanh registry init | serve | bundles | rotate-key | revoke-device`.
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Subcommand;
+use ghidanh_bundle::DeviceId;
 use ghidanh_registry::Registry;
 
 #[derive(Subcommand)]
@@ -34,6 +35,19 @@ pub enum RegistryCmd {
         /// Data directory.
         #[arg(long)]
         data: PathBuf,
+    },
+    /// Revoke a device: its registrations and bundles are refused from now on with a signed
+    /// `device_revoked`, on which the kit destroys its vault. Revoking twice changes nothing.
+    RevokeDevice {
+        /// Data directory.
+        #[arg(long)]
+        data: PathBuf,
+        /// The device id (as printed by `ghidanh device provision`).
+        #[arg(long)]
+        device: String,
+        /// Why, for the registry's records (no personal data).
+        #[arg(long)]
+        reason: Option<String>,
     },
     /// List the accepted bundles.
     Bundles {
@@ -62,6 +76,11 @@ impl RegistryCmd {
             }
             RegistryCmd::Serve { data, listen } => serve(data, listen)?,
             RegistryCmd::Bundles { data, json } => bundles(data, json)?,
+            RegistryCmd::RevokeDevice {
+                data,
+                device,
+                reason,
+            } => revoke(data, &device, reason.as_deref())?,
         }
         Ok(ExitCode::SUCCESS)
     }
@@ -91,6 +110,22 @@ fn serve(data: PathBuf, listen: SocketAddr) -> anyhow::Result<()> {
             .await
             .context("the server failed")
     })
+}
+
+fn revoke(data: PathBuf, device: &str, reason: Option<&str>) -> anyhow::Result<()> {
+    let device_id =
+        DeviceId::parse(device).map_err(|_| anyhow::anyhow!("{device:?} is not a device id"))?;
+    let revoked = ghidanh_registry::revoke_device(&data, device_id, reason)
+        .with_context(|| format!("cannot revoke device {device_id}"))?;
+    if revoked.newly {
+        println!("device {device_id} revoked");
+    } else {
+        println!(
+            "device {device_id} was already revoked at {}",
+            super::bundle::rfc3339(revoked.revoked_at)
+        );
+    }
+    Ok(())
 }
 
 fn bundles(data: PathBuf, json: bool) -> anyhow::Result<()> {

@@ -1,6 +1,7 @@
 //! The API's one error type: `{"code": "...", "message": "..."}`, never internals.
 
 use axum::extract::rejection::BytesRejection;
+use axum::http::header::CONTENT_TYPE;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -21,6 +22,9 @@ pub(crate) enum ApiError {
     InvalidToken,
     /// No such resource.
     NotFound,
+    /// The device is revoked: the body is the signed `device_revoked` refusal, not JSON,
+    /// because the kit acts on it (it wipes its vault) only after verifying the signature.
+    DeviceRevoked(Vec<u8>),
     /// The registry failed; details go to the log, not to the client.
     Internal(RegistryError),
 }
@@ -55,6 +59,11 @@ impl ApiError {
                 "the token is invalid or was already used",
             ),
             ApiError::NotFound => (StatusCode::NOT_FOUND, "not_found", "not found"),
+            ApiError::DeviceRevoked(_) => (
+                StatusCode::FORBIDDEN,
+                "device_revoked",
+                "this device was revoked",
+            ),
             ApiError::Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal",
@@ -71,6 +80,10 @@ impl IntoResponse for ApiError {
             tracing::error!(error = %e, "request failed");
         }
         let (status, code, message) = self.parts();
+        if let ApiError::DeviceRevoked(receipt) = self {
+            let content_type = super::bundles::RECEIPT_CONTENT_TYPE;
+            return (status, [(CONTENT_TYPE, content_type)], receipt).into_response();
+        }
         (status, Json(Body { code, message })).into_response()
     }
 }
@@ -87,6 +100,7 @@ impl From<RegisterError> for ApiError {
             RegisterError::Malformed => ApiError::Malformed,
             RegisterError::UnknownDevice => ApiError::UnknownDevice,
             RegisterError::InvalidToken => ApiError::InvalidToken,
+            RegisterError::DeviceRevoked(refusal) => ApiError::DeviceRevoked(refusal.bytes),
             RegisterError::Registry(e) => ApiError::Internal(e),
         }
     }

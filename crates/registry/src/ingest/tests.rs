@@ -273,3 +273,82 @@ fn after_rotation_old_bundles_open_and_new_devices_get_the_new_key() {
     assert_eq!(receipt.verdict, Verdict::Accepted);
     assert_eq!(&receipt.registry_key_id, old.key_id());
 }
+
+#[test]
+fn a_revoked_device_gets_a_signed_device_revoked_and_nothing_is_stored() {
+    let f = Fixture::new();
+    let bytes = f.seal(&f.payload());
+    let revoked =
+        crate::revoke_device(f.registry.dir().root(), f.device_id, Some("mất máy")).unwrap();
+    assert!(revoked.newly);
+    let r = submit(&f, &bytes);
+    assert_eq!(r.verdict, Verdict::Rejected(RejectReason::DeviceRevoked));
+    assert_eq!(
+        r.bundle_id,
+        Some(Envelope::parse(&bytes).unwrap().header().bundle_id)
+    );
+    assert_eq!(count(&f, "bundles"), 0);
+    assert_eq!(count(&f, "enrollments"), 0);
+    assert_eq!(f.registry.store().rejection_reasons(), ["device_revoked"]);
+
+    // Only the holder of the device key hears it: a stranger's key or a broken signature
+    // gets the usual refusal.
+    let stranger = seal(
+        &f.payload(),
+        &DeviceKey::generate(),
+        f.registry.public_keys(),
+        1,
+    )
+    .unwrap();
+    assert_eq!(rejected(&f, &stranger), "device_key_mismatch");
+    let env = Envelope::parse(&bytes).unwrap();
+    let hash = env.header().ciphertext_sha256.0;
+    let hash_at = bytes.windows(32).position(|w| w == hash).unwrap();
+    drop(env);
+    let mut flipped = bytes.clone();
+    flipped[hash_at + 31] ^= 0x01;
+    assert_eq!(rejected(&f, &flipped), "bad_signature");
+
+    // Revoking again changes nothing; an unknown device is an error.
+    let again = crate::revoke_device(f.registry.dir().root(), f.device_id, None).unwrap();
+    assert_eq!((again.newly, again.revoked_at), (false, revoked.revoked_at));
+    assert_eq!(again.reason.as_deref(), Some("mất máy"));
+    assert!(matches!(
+        crate::revoke_device(f.registry.dir().root(), DeviceId::new(), None),
+        Err(crate::RegistryError::UnknownDevice(_))
+    ));
+}
+
+#[test]
+fn a_device_revoked_before_it_registered_is_refused_with_a_signed_device_revoked() {
+    use ghidanh_bundle::{DeviceRegistration, Provisioning};
+    let f = Fixture::new();
+    let root = f.registry.dir().root().to_owned();
+    let (device_id, prov) = crate::provision_device(&root, "http://x", "t").unwrap();
+    let prov = Provisioning::parse(&prov).unwrap();
+    crate::revoke_device(&root, device_id, None).unwrap();
+    let key = DeviceKey::generate();
+
+    // A wrong token learns nothing.
+    let wrong = DeviceRegistration::sign(device_id, &zeroize::Zeroizing::new([7u8; 32]), &key);
+    assert!(matches!(
+        f.registry.register_device(&wrong),
+        Err(crate::RegisterError::InvalidToken)
+    ));
+    // The right one gets a refusal signed by the registry, about these very bytes.
+    let reg = DeviceRegistration::sign(device_id, &prov.token, &key);
+    let Err(crate::RegisterError::DeviceRevoked(refusal)) = f.registry.register_device(&reg) else {
+        panic!("a revoked device registered");
+    };
+    let verified = Receipt::verify(&refusal.bytes, f.registry.public_keys()).unwrap();
+    assert_eq!(
+        verified.verdict,
+        Verdict::Rejected(RejectReason::DeviceRevoked)
+    );
+    assert_eq!(verified.submission_sha256, Sha256::of(&reg));
+    assert_eq!(verified.bundle_id, None);
+
+    // Its bundles, signed by its own key (none was registered), are refused the same way.
+    let bytes = seal(&payload(device_id), &key, f.registry.public_keys(), 1).unwrap();
+    assert_eq!(rejected(&f, &bytes), "device_revoked");
+}

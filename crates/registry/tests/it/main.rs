@@ -11,7 +11,7 @@ use ghidanh_bundle::{
     RejectReason, Verdict,
 };
 use ghidanh_record::EnrollmentInput;
-use ghidanh_registry::{app, init, provision_device, Registry};
+use ghidanh_registry::{app, init, provision_device, revoke_device, Registry};
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 
@@ -229,4 +229,41 @@ async fn hostile_bundle_bodies_get_rejected_receipts_or_json_errors() {
     assert_eq!(a.status, StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(a.json()["code"], "too_large");
     assert!(a.content_type.starts_with("application/json"));
+}
+
+#[tokio::test]
+async fn a_revoked_device_gets_signed_device_revoked_answers_to_register_and_upload() {
+    let s = server();
+    let key = DeviceKey::generate();
+    assert_eq!(register(&s, &key).await.status, StatusCode::OK);
+    let p = payload(s.provisioning.device_id);
+    let bytes = seal(&p, &key, &s.provisioning.registry, 1_790_000_100).unwrap();
+
+    let revoked =
+        revoke_device(s._dir.path(), s.provisioning.device_id, Some("máy bị mất")).unwrap();
+    assert!(revoked.newly);
+    // The running registry sees it on the next request.
+    let r = submit(&s, bytes.clone()).await;
+    assert_eq!(r.verdict, Verdict::Rejected(RejectReason::DeviceRevoked));
+    assert_eq!(r.bundle_id, Some(p.bundle_id));
+    assert_eq!(s.registry.accepted_receipt(p.bundle_id).unwrap(), None);
+
+    // Registering again: 403 whose body is a receipt signed by the registry, not JSON.
+    let reg = DeviceRegistration::sign(s.provisioning.device_id, &s.provisioning.token, &key);
+    let a = call(&s, "POST", "/api/v1/devices/register", reg.clone()).await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN);
+    assert_eq!(a.content_type, "application/vnd.ghidanh.receipt");
+    let refusal = Receipt::verify(&a.body, &s.provisioning.registry).unwrap();
+    assert_eq!(
+        refusal.verdict,
+        Verdict::Rejected(RejectReason::DeviceRevoked)
+    );
+    assert_eq!(refusal.submission_sha256, ghidanh_bundle::Sha256::of(&reg));
+
+    // Revoking twice is idempotent; an unknown device is an error naming it.
+    let again = revoke_device(s._dir.path(), s.provisioning.device_id, None).unwrap();
+    assert!(!again.newly);
+    let stranger = DeviceId::new();
+    let e = revoke_device(s._dir.path(), stranger, None).unwrap_err();
+    assert!(e.to_string().contains(&stranger.to_string()), "{e}");
 }
