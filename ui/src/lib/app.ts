@@ -2,11 +2,21 @@ import { toAppError, type Backend } from './backend/backend';
 import type { AppError, AppStatus } from './backend/types';
 import { mainScreen } from './enrollment/mainScreen';
 import { getLang, setLang, storedLang, t } from './i18n';
+import { operatorsScreen } from './operator/operators';
+import { passphraseScreen } from './operator/passphrase';
 import { setupScreen } from './operator/setup';
 import { unlockScreen } from './operator/unlock';
-import type { Screen, ScreenContext } from './screen';
+import { wipedScreen } from './operator/wiped';
+import type { Screen, ScreenContext, View } from './screen';
 import { createBanner } from './ui/banner';
 import { h, tx } from './ui/dom';
+
+/**
+ * How often an open session asks for the status: the core locks an idle session on its
+ * own (and wipes a revoked device), and the UI must follow. app_status does not count
+ * as activity, so this poll never keeps a session open.
+ */
+export const STATUS_POLL_MS = 2000;
 
 export interface AppOptions {
   /** Shows a notice that the data is fake (browser without Tauri). */
@@ -48,7 +58,14 @@ export async function startApp(root: HTMLElement, backend: Backend, opts: AppOpt
 
   let status: AppStatus | null = null;
   let screen: Screen | null = null;
+  let view: View = 'main';
   let disposed = false;
+  /** The operator pressed the lock button (a lock without it was the idle timer). */
+  let lockAsked = false;
+  /** The unlock screen shows the idle-lock notice. */
+  let idleNotice = false;
+  /** The draft open when the main screen last went, and whose it was. */
+  let lastDraft: { id: string; operatorId: string | null } | null = null;
 
   const refresh = async (): Promise<void> => {
     try {
@@ -60,20 +77,34 @@ export async function startApp(root: HTMLElement, backend: Backend, opts: AppOpt
 
   const handleError = (err: AppError): void => {
     banner.error(err);
-    if (err.code === 'locked' || err.code === 'notProvisioned' || err.code === 'alreadySetUp') {
-      void refresh().then(() => banner.error(err));
+    if (err.code === 'locked' || err.code === 'wiped' || err.code === 'notProvisioned' || err.code === 'alreadySetUp') {
+      void refresh().then(() => {
+        // The screen that came says it better: the idle-lock notice, the wiped screen.
+        if (err.code === 'locked' && idleNotice) return;
+        if (status?.state === 'wiped') return;
+        banner.error(err);
+      });
     }
   };
 
-  function show(next: AppStatus): void {
-    if (disposed) return;
-    const prev = status;
-    status = next;
-    if (next.language !== getLang()) setLang(next.language);
-    if (screen && prev && prev.state === next.state) {
-      screen.update?.(next);
-      return;
+  const buildScreen = (ctx: ScreenContext): Screen => {
+    switch (ctx.status.state) {
+      case 'needsSetup':
+        return setupScreen(ctx);
+      case 'locked':
+        return unlockScreen(ctx);
+      case 'wiped':
+        return wipedScreen();
+      case 'unlocked':
+        return view === 'passphrase'
+          ? passphraseScreen(ctx)
+          : view === 'operators' && ctx.status.role === 'supervisor'
+            ? operatorsScreen(ctx)
+            : mainScreen(ctx);
     }
+  };
+
+  function render(next: AppStatus): void {
     screen?.dispose();
     banner.clear();
     const ctx: ScreenContext = {
@@ -82,12 +113,54 @@ export async function startApp(root: HTMLElement, backend: Backend, opts: AppOpt
       status: next,
       setStatus: show,
       handleError,
+      navigate(to) {
+        if (disposed || status?.state !== 'unlocked') return;
+        view = to;
+        render(status);
+      },
+      lockRequested() {
+        lockAsked = true;
+      },
+      rememberDraft(id) {
+        lastDraft = id === null ? null : { id, operatorId: status?.operatorId ?? next.operatorId };
+      },
+      resumeDraft() {
+        // Only the operator who left it: another one signing in starts with an empty form.
+        return lastDraft !== null && lastDraft.operatorId === next.operatorId ? lastDraft.id : null;
+      },
     };
-    screen =
-      next.state === 'needsSetup' ? setupScreen(ctx) : next.state === 'locked' ? unlockScreen(ctx) : mainScreen(ctx);
+    screen = buildScreen(ctx);
     host.replaceChildren(screen.el);
     screen.focus();
   }
+
+  function show(next: AppStatus): void {
+    if (disposed) return;
+    const prev = status;
+    status = next;
+    if (next.language !== getLang()) setLang(next.language);
+    if (screen && prev && prev.state === next.state && prev.operatorId === next.operatorId) {
+      screen.update?.(next);
+      return;
+    }
+    if (next.state !== 'unlocked') view = 'main';
+    const idleLocked = prev?.state === 'unlocked' && next.state === 'locked' && !lockAsked;
+    lockAsked = false;
+    render(next);
+    idleNotice = idleLocked;
+    if (idleLocked) banner.show('info', t('unlock.idleLocked'));
+  }
+
+  // Follows what the core does on its own: the idle lock, a wipe.
+  const poll = setInterval(() => {
+    if (disposed || status?.state !== 'unlocked') return;
+    backend.appStatus().then(
+      (next) => {
+        if (status?.state === 'unlocked' && next.state !== 'unlocked') show(next);
+      },
+      () => undefined,
+    );
+  }, STATUS_POLL_MS);
 
   langToggle.addEventListener('click', () => {
     const lang = getLang() === 'vi' ? 'en' : 'vi';
@@ -119,6 +192,7 @@ export async function startApp(root: HTMLElement, backend: Backend, opts: AppOpt
     status: () => status,
     dispose() {
       disposed = true;
+      clearInterval(poll);
       screen?.dispose();
       screen = null;
     },

@@ -21,6 +21,10 @@ describe('TauriBackend', () => {
     await b.createOperator('A', 'p1', 'p2');
     await b.unlock('p');
     await b.lock();
+    await b.listOperators();
+    await b.addOperator('B', 'operator', 'p3', 'p4');
+    await b.changePassphrase('old', 'p5', 'p6');
+    await b.resetPassphrase('op-1', 'p7', 'p8');
     await b.validateEnrollment(input);
     await b.saveDraft(null, input);
     await b.saveDraft('d1', input);
@@ -33,6 +37,10 @@ describe('TauriBackend', () => {
       ['create_operator', { name: 'A', passphrase: 'p1', passphraseConfirm: 'p2' }],
       ['unlock', { passphrase: 'p' }],
       ['lock', undefined],
+      ['list_operators', undefined],
+      ['add_operator', { name: 'B', role: 'operator', passphrase: 'p3', passphraseConfirm: 'p4' }],
+      ['change_passphrase', { current: 'old', passphrase: 'p5', passphraseConfirm: 'p6' }],
+      ['reset_passphrase', { operatorId: 'op-1', passphrase: 'p7', passphraseConfirm: 'p8' }],
       ['validate_enrollment', { input }],
       ['save_draft', { id: null, input }],
       ['save_draft', { id: 'd1', input }],
@@ -61,6 +69,15 @@ describe('toAppError', () => {
     expect(toAppError('IPC down')).toEqual({ code: 'internal', message: 'IPC down' });
     expect(toAppError({ code: 'weird', message: 'x' })).toEqual({ code: 'internal', message: 'x' });
     expect(toAppError(undefined)).toEqual({ code: 'internal', message: '' });
+  });
+  it('keeps the wait of a rate-limited unlock, rounded up, and ignores a malformed one', () => {
+    expect(toAppError({ code: 'tooManyAttempts', message: 'Chờ.', retryAfterSecs: 7.2 })).toEqual({
+      code: 'tooManyAttempts',
+      message: 'Chờ.',
+      retryAfterSecs: 8,
+    });
+    expect(toAppError({ code: 'tooManyAttempts', message: 'Chờ.', retryAfterSecs: '7' }).retryAfterSecs).toBeUndefined();
+    expect(toAppError({ code: 'diskFull', message: 'Đầy.' }).code).toBe('diskFull');
   });
   it('drops malformed field errors', () => {
     expect(

@@ -6,6 +6,8 @@ import type {
   ErrorCode,
   FieldError,
   Lang,
+  OperatorInfo,
+  Role,
   SaveResult,
 } from './types';
 
@@ -19,6 +21,13 @@ export interface Backend {
   createOperator(name: string, passphrase: string, passphraseConfirm: string): Promise<AppStatus>;
   unlock(passphrase: string): Promise<AppStatus>;
   lock(): Promise<AppStatus>;
+  listOperators(): Promise<OperatorInfo[]>;
+  /** Supervisor only. */
+  addOperator(name: string, role: Role, passphrase: string, passphraseConfirm: string): Promise<OperatorInfo>;
+  /** The signed-in account's own passphrase; current must open it. */
+  changePassphrase(current: string, passphrase: string, passphraseConfirm: string): Promise<void>;
+  /** Supervisor only: a new passphrase for another account (its data stays). */
+  resetPassphrase(operatorId: string, passphrase: string, passphraseConfirm: string): Promise<void>;
   validateEnrollment(input: EnrollmentInput): Promise<FieldError[]>;
   saveDraft(id: string | null, input: EnrollmentInput): Promise<SaveResult>;
   getDraft(id: string): Promise<EnrollmentInput>;
@@ -33,6 +42,13 @@ const ERROR_CODES: readonly ErrorCode[] = [
   'notFound',
   'alreadySetUp',
   'notProvisioned',
+  'notADraft',
+  'tooManyAttempts',
+  'notSupervisor',
+  'passphraseInUse',
+  'diskFull',
+  'readOnly',
+  'wiped',
   'internal',
 ];
 
@@ -65,6 +81,8 @@ export function toAppError(e: unknown): AppError {
           message: f.message,
         }));
       }
+      const retry = o['retryAfterSecs'];
+      if (typeof retry === 'number' && Number.isFinite(retry) && retry >= 0) err.retryAfterSecs = Math.ceil(retry);
       return err;
     }
   }

@@ -9,6 +9,8 @@ import type {
   ErrorCode,
   FieldError,
   Lang,
+  OperatorInfo,
+  Role,
   SaveResult,
 } from './types';
 
@@ -26,7 +28,11 @@ import type {
 export interface FakeOptions {
   state?: AppState;
   operatorName?: string;
+  /** Role of the account named operatorName (default supervisor: the first account is one). */
+  role?: Role;
   passphrase?: string;
+  /** More accounts on the device, each opened by its own passphrase. */
+  otherOperators?: FakeOperator[];
   deviceId?: string;
   registryUrl?: string | null;
   language?: Lang;
@@ -44,6 +50,10 @@ export interface FakeRecord {
   receiptId: string | null;
   reason: string | null;
   updatedAt: string;
+}
+
+export interface FakeOperator extends OperatorInfo {
+  passphrase: string;
 }
 
 export interface FakeCall {
@@ -74,8 +84,9 @@ const noErrors = (): FieldError[] => [];
 
 export class FakeBackend implements Backend {
   state: AppState;
-  operatorName: string | null;
-  passphrase: string | null;
+  /** Every account; the signed-in one is signedIn (kept across lock, as the unlock screen names it). */
+  operators: FakeOperator[];
+  signedIn: FakeOperator | null;
   deviceId: string | null;
   registryUrl: string | null;
   language: Lang;
@@ -87,12 +98,22 @@ export class FakeBackend implements Backend {
   private readonly latencyMs: number;
   private enrollmentScript: EnrollmentScript = noErrors;
   private operatorScript: OperatorScript = noErrors;
+  private readonly errorScripts = new Map<string, AppError[]>();
 
   constructor(opts: FakeOptions = {}) {
     this.state = opts.state ?? 'needsSetup';
     const provisioned = this.state !== 'needsSetup';
-    this.operatorName = provisioned ? (opts.operatorName ?? 'Nguyễn Thị Thu') : null;
-    this.passphrase = provisioned ? (opts.passphrase ?? 'mật khẩu đúng') : null;
+    this.operators = [];
+    this.signedIn = null;
+    if (provisioned) {
+      this.signedIn = {
+        id: 'op-0001',
+        name: opts.operatorName ?? 'Nguyễn Thị Thu',
+        role: opts.role ?? 'supervisor',
+        passphrase: opts.passphrase ?? 'mật khẩu đúng',
+      };
+      this.operators = [this.signedIn, ...clone(opts.otherOperators ?? [])];
+    }
     this.deviceId = provisioned ? (opts.deviceId ?? 'GD-DEV-0001') : null;
     this.registryUrl = opts.registryUrl === undefined ? 'https://registry.example.invalid' : opts.registryUrl;
     this.language = opts.language ?? 'vi';
@@ -111,9 +132,36 @@ export class FakeBackend implements Backend {
     this.enrollmentScript = script ?? noErrors;
   }
 
-  /** Sets the field errors create_operator rejects with. null: back to "no errors". */
+  /**
+   * Sets the field errors create_operator, add_operator, change_passphrase and
+   * reset_passphrase reject with (name is '' for a change, the account's name
+   * for a reset). null: back to "no errors".
+   */
   scriptOperatorValidation(script: OperatorScript | null): void {
     this.operatorScript = script ?? noErrors;
+  }
+
+  /** The next calls of cmd reject with these errors, one each, in order. */
+  scriptError(cmd: string, ...errors: AppError[]): void {
+    this.errorScripts.set(cmd, [...(this.errorScripts.get(cmd) ?? []), ...errors]);
+  }
+
+  /** What the core does when a session idles out: the vault closes. */
+  idleLock(): void {
+    if (this.state === 'unlocked') this.state = 'locked';
+  }
+
+  /** What the core does when the registry revokes the device. */
+  wipe(): void {
+    this.state = 'wiped';
+    this.records = [];
+    this.operators = [];
+    this.signedIn = null;
+  }
+
+  /** The name of the signed-in (or last signed-in) account. */
+  get operatorName(): string | null {
+    return this.signedIn?.name ?? null;
   }
 
   // ---- helpers ---------------------------------------------------------
@@ -122,7 +170,11 @@ export class FakeBackend implements Backend {
     this.calls.push({ cmd, args: clone(args) });
     if (this.latencyMs > 0) await new Promise((r) => setTimeout(r, this.latencyMs));
     else await Promise.resolve();
-    return clone(f());
+    const scripted = this.errorScripts.get(cmd)?.shift();
+    if (scripted) throw clone(scripted);
+    if (this.state === 'wiped' && cmd !== 'app_status' && cmd !== 'set_language') this.fail('wiped');
+    const out = f();
+    return out === undefined ? out : clone(out);
   }
 
   private fail(code: ErrorCode, fieldErrors?: FieldError[]): never {
@@ -135,6 +187,8 @@ export class FakeBackend implements Backend {
     return {
       state: this.state,
       operatorName: this.operatorName,
+      operatorId: this.state === 'unlocked' ? (this.signedIn?.id ?? null) : null,
+      role: this.state === 'unlocked' ? (this.signedIn?.role ?? null) : null,
       deviceId: this.deviceId,
       registryUrl: this.registryUrl,
       language: this.language,
@@ -144,6 +198,21 @@ export class FakeBackend implements Backend {
   private requireUnlocked(): void {
     if (this.state === 'needsSetup') this.fail('notProvisioned');
     if (this.state === 'locked') this.fail('locked');
+  }
+
+  private requireSupervisor(): FakeOperator {
+    this.requireUnlocked();
+    if (!this.signedIn || this.signedIn.role !== 'supervisor') this.fail('notSupervisor');
+    return this.signedIn;
+  }
+
+  private checkOperatorForm(name: string, passphrase: string, passphraseConfirm: string): void {
+    const errs = clone(this.operatorScript(name, passphrase, passphraseConfirm, this.language));
+    if (errs.length > 0) this.fail('invalidInput', errs);
+  }
+
+  private info(o: FakeOperator): OperatorInfo {
+    return { id: o.id, name: o.name, role: o.role };
   }
 
   private find(id: string): FakeRecord {
@@ -210,10 +279,9 @@ export class FakeBackend implements Backend {
   createOperator(name: string, passphrase: string, passphraseConfirm: string): Promise<AppStatus> {
     return this.reply('create_operator', [name, '***', '***'], () => {
       if (this.state !== 'needsSetup') this.fail('alreadySetUp');
-      const errs = clone(this.operatorScript(name, passphrase, passphraseConfirm, this.language));
-      if (errs.length > 0) this.fail('invalidInput', errs);
-      this.operatorName = name;
-      this.passphrase = passphrase;
+      this.checkOperatorForm(name, passphrase, passphraseConfirm);
+      this.signedIn = { id: 'op-0001', name, role: 'supervisor', passphrase };
+      this.operators = [this.signedIn];
       this.deviceId = 'GD-DEV-0001';
       this.state = 'unlocked';
       return this.status();
@@ -223,7 +291,10 @@ export class FakeBackend implements Backend {
   unlock(passphrase: string): Promise<AppStatus> {
     return this.reply('unlock', ['***'], () => {
       if (this.state === 'needsSetup') this.fail('notProvisioned');
-      if (passphrase !== this.passphrase) this.fail('wrongPassphrase');
+      if (this.state === 'unlocked') return this.status();
+      const who = this.operators.find((o) => o.passphrase === passphrase);
+      if (!who) this.fail('wrongPassphrase');
+      this.signedIn = who;
       this.state = 'unlocked';
       return this.status();
     });
@@ -233,6 +304,44 @@ export class FakeBackend implements Backend {
     return this.reply('lock', [], () => {
       if (this.state === 'unlocked') this.state = 'locked';
       return this.status();
+    });
+  }
+
+  listOperators(): Promise<OperatorInfo[]> {
+    return this.reply('list_operators', [], () => {
+      this.requireUnlocked();
+      return this.operators.map((o) => this.info(o));
+    });
+  }
+
+  addOperator(name: string, role: Role, passphrase: string, passphraseConfirm: string): Promise<OperatorInfo> {
+    return this.reply('add_operator', [name, role, '***', '***'], () => {
+      this.requireSupervisor();
+      this.checkOperatorForm(name, passphrase, passphraseConfirm);
+      const added: FakeOperator = { id: `op-${String(this.operators.length + 1).padStart(4, '0')}`, name, role, passphrase };
+      this.operators.push(added);
+      return this.info(added);
+    });
+  }
+
+  changePassphrase(current: string, passphrase: string, passphraseConfirm: string): Promise<void> {
+    return this.reply('change_passphrase', ['***', '***', '***'], () => {
+      this.requireUnlocked();
+      const me = this.signedIn;
+      if (!me) this.fail('locked');
+      this.checkOperatorForm('', passphrase, passphraseConfirm);
+      if (current !== me.passphrase) this.fail('wrongPassphrase');
+      me.passphrase = passphrase;
+    });
+  }
+
+  resetPassphrase(operatorId: string, passphrase: string, passphraseConfirm: string): Promise<void> {
+    return this.reply('reset_passphrase', [operatorId, '***', '***'], () => {
+      this.requireSupervisor();
+      const target = this.operators.find((o) => o.id === operatorId);
+      if (!target) this.fail('notFound');
+      this.checkOperatorForm(target.name, passphrase, passphraseConfirm);
+      target.passphrase = passphrase;
     });
   }
 

@@ -6,6 +6,8 @@ import type {
   EnrollmentSummary,
   FieldError,
   Lang,
+  OperatorInfo,
+  Role,
   SaveResult,
 } from './types';
 
@@ -38,6 +40,18 @@ export class TauriBackend implements Backend {
   }
   lock(): Promise<AppStatus> {
     return call('lock');
+  }
+  listOperators(): Promise<OperatorInfo[]> {
+    return call('list_operators');
+  }
+  addOperator(name: string, role: Role, passphrase: string, passphraseConfirm: string): Promise<OperatorInfo> {
+    return call('add_operator', { name, role, passphrase, passphraseConfirm });
+  }
+  async changePassphrase(current: string, passphrase: string, passphraseConfirm: string): Promise<void> {
+    await call('change_passphrase', { current, passphrase, passphraseConfirm });
+  }
+  async resetPassphrase(operatorId: string, passphrase: string, passphraseConfirm: string): Promise<void> {
+    await call('reset_passphrase', { operatorId, passphrase, passphraseConfirm });
   }
   validateEnrollment(input: EnrollmentInput): Promise<FieldError[]> {
     return call('validate_enrollment', { input });

@@ -10,9 +10,16 @@ export type ErrorCode =
   | 'notFound'
   | 'alreadySetUp'
   | 'notProvisioned'
+  | 'notADraft'
+  | 'tooManyAttempts'
+  | 'notSupervisor'
+  | 'passphraseInUse'
+  | 'diskFull'
+  | 'readOnly'
+  | 'wiped'
   | 'internal';
 
-/** field: 'name' | 'passphrase' | 'passphraseConfirm' | 'birthName' | 'dateOfBirth' | 'sex' | 'personalId' */
+/** field: 'name' | 'current' | 'passphrase' | 'passphraseConfirm' | 'birthName' | 'dateOfBirth' | 'sex' | 'personalId' */
 export interface FieldError {
   field: string;
   rule: string;
@@ -25,16 +32,32 @@ export interface AppError {
   code: ErrorCode;
   message: string;
   fieldErrors?: FieldError[];
+  /** tooManyAttempts: seconds until the next unlock try is allowed. */
+  retryAfterSecs?: number;
 }
 
-export type AppState = 'needsSetup' | 'locked' | 'unlocked';
+/** wiped: the registry revoked this device and its data was destroyed; nothing works any more. */
+export type AppState = 'needsSetup' | 'locked' | 'unlocked' | 'wiped';
+
+export type Role = 'operator' | 'supervisor';
 
 export interface AppStatus {
   state: AppState;
   operatorName: string | null;
+  /** The signed-in account's id (null unless unlocked). */
+  operatorId: string | null;
+  /** The signed-in account's role (null unless unlocked). */
+  role: Role | null;
   deviceId: string | null;
   registryUrl: string | null;
   language: Lang;
+}
+
+/** One account on this device (list_operators, add_operator). */
+export interface OperatorInfo {
+  id: string;
+  name: string;
+  role: Role;
 }
 
 export type Sex = 'male' | 'female' | '';

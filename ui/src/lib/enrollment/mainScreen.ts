@@ -1,4 +1,3 @@
-import { toAppError } from '../backend/backend';
 import { onLangChange } from '../i18n';
 import { createOperatorBar } from '../operator/operatorBar';
 import type { Screen, ScreenContext } from '../screen';
@@ -8,7 +7,6 @@ import { createEnrollmentList } from './list';
 
 /** The working screen: operator bar, enrollment form and the list of records. */
 export function mainScreen(ctx: ScreenContext): Screen {
-  const bar = createOperatorBar(ctx.status);
   // eslint-disable-next-line prefer-const -- form and list refer to each other
   let list: ReturnType<typeof createEnrollmentList>;
   const form = createEnrollmentForm({
@@ -27,21 +25,8 @@ export function mainScreen(ctx: ScreenContext): Screen {
     handleError: ctx.handleError,
   });
 
+  const bar = createOperatorBar(ctx, 'main', () => form.flush());
   const el = h('section', { class: 'main-screen', 'data-screen': 'main' }, bar.el, h('div', { class: 'main-layout' }, form.el, list.el));
-
-  let locking = false;
-  bar.lockButton.addEventListener('click', () => {
-    if (locking) return;
-    locking = true;
-    form
-      .flush()
-      .catch(() => undefined)
-      .then(() => ctx.backend.lock())
-      .then(ctx.setStatus, (e: unknown) => ctx.handleError(toAppError(e)))
-      .finally(() => {
-        locking = false;
-      });
-  });
 
   const onKey = (ev: KeyboardEvent): void => {
     if (!(ev.ctrlKey || ev.metaKey) || ev.altKey) return;
@@ -60,6 +45,9 @@ export function mainScreen(ctx: ScreenContext): Screen {
   });
   let backendLang = ctx.status.language;
   list.start();
+  // Back from a lock (idle or asked) or another screen: the draft left open opens again.
+  const resume = ctx.resumeDraft();
+  if (resume !== null) void form.load(resume);
 
   return {
     el,
@@ -72,6 +60,7 @@ export function mainScreen(ctx: ScreenContext): Screen {
       }
     },
     dispose() {
+      ctx.rememberDraft(form.draftId());
       document.removeEventListener('keydown', onKey);
       offLang();
       form.dispose();
