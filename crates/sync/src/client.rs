@@ -2,12 +2,14 @@
 
 use std::time::Duration;
 
-use ghidanh_bundle::{Receipt, RegistryPublicKeys, Sha256};
+use ghidanh_bundle::{Receipt, RegistryPublicKeys, RejectReason, Sha256, Verdict};
 
 use crate::SyncError;
 
 /// Media type of bundles, registrations and receipts on the wire.
 const OCTETS: &str = "application/octet-stream";
+/// Media type of a signed receipt (the registry's answer to a revoked device's registration).
+const RECEIPT: &str = "application/vnd.ghidanh.receipt";
 
 /// Talks to one registry.
 #[derive(Clone)]
@@ -24,6 +26,9 @@ pub enum Registration {
     Registered,
     /// The registry refused (unknown device, used token): bundles will be rejected.
     Refused(String),
+    /// The registry revoked this device, in a refusal signed with the registry key and
+    /// about exactly the registration sent: the kit must destroy its vault.
+    Revoked,
 }
 
 impl Client {
@@ -47,6 +52,7 @@ impl Client {
 
     /// Registers the device key (idempotent on the registry's side).
     pub async fn register(&self, registration: Vec<u8>) -> Result<Registration, SyncError> {
+        let sent = Sha256::of(&registration);
         let resp = self
             .http
             .post(format!("{}/api/v1/devices/register", self.base))
@@ -58,6 +64,10 @@ impl Client {
         let status = resp.status();
         if status.is_success() {
             return Ok(Registration::Registered);
+        }
+        if status.as_u16() == 403 && is_receipt(&resp) {
+            let bytes = resp.bytes().await.map_err(unreachable)?;
+            return Ok(self.revocation(&bytes, sent));
         }
         let code = error_code(resp).await;
         if status.is_client_error() && status.as_u16() != 429 && status.as_u16() != 408 {
@@ -93,6 +103,37 @@ impl Client {
         }
         Ok((receipt, bytes))
     }
+}
+
+impl Client {
+    /// `Revoked` only for a refusal that verifies with the registry key, says
+    /// `device_revoked` and is about the bytes sent; anything else is an ordinary refusal
+    /// (a forged or replayed "revoked" must never destroy a vault).
+    fn revocation(&self, bytes: &[u8], sent: Sha256) -> Registration {
+        match Receipt::verify(bytes, &self.registry) {
+            Ok(r)
+                if r.submission_sha256 == sent
+                    && r.verdict == Verdict::Rejected(RejectReason::DeviceRevoked) =>
+            {
+                Registration::Revoked
+            }
+            Ok(r) => Registration::Refused(match r.verdict {
+                Verdict::Rejected(reason) if r.submission_sha256 == sent => reason.code(),
+                _ => "unexpected_receipt".to_owned(),
+            }),
+            Err(e) => {
+                tracing::warn!(error = %e, "registration refusal does not verify: ignored");
+                Registration::Refused("unverified_refusal".to_owned())
+            }
+        }
+    }
+}
+
+fn is_receipt(resp: &reqwest::Response) -> bool {
+    resp.headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with(RECEIPT))
 }
 
 fn unreachable(e: reqwest::Error) -> SyncError {

@@ -3,8 +3,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use ghidanh_bundle::{DeviceRegistration, Verdict};
-use ghidanh_vault::{OutboxItem, Vault};
+use ghidanh_bundle::{DeviceRegistration, RejectReason, Verdict};
+use ghidanh_vault::{OutboxItem, Vault, VaultError};
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
@@ -46,6 +46,11 @@ impl SyncHandle {
         self.wake.notify_one();
     }
 
+    /// Whether the worker has stopped by itself (after the registry revoked the device).
+    pub fn is_stopped(&self) -> bool {
+        self.task.is_finished()
+    }
+
     /// Stops the worker. A bundle in flight stays in the outbox and is sent again later;
     /// the registry answers `duplicate` if the first send had arrived.
     pub fn stop(self) {
@@ -70,9 +75,18 @@ async fn run(vault: Arc<Vault>, config: SyncConfig, wake: Arc<Notify>) {
     let mut failures = 0u32;
     loop {
         let sleep = match pass(&vault, &config).await {
-            Ok(next) => {
+            Ok(Next::Sleep(next)) => {
                 failures = 0;
                 next
+            }
+            Ok(Next::Revoked) => {
+                wipe(&vault).await;
+                return;
+            }
+            // Wiped (by a revocation seen elsewhere): nothing is left to send, ever.
+            Err(SyncError::Vault(VaultError::Wiped)) => {
+                tracing::warn!("vault wiped: sync stopped");
+                return;
             }
             Err(e) => {
                 failures = failures.saturating_add(1);
@@ -87,6 +101,26 @@ async fn run(vault: Arc<Vault>, config: SyncConfig, wake: Arc<Notify>) {
     }
 }
 
+/// What the worker does after a pass.
+enum Next {
+    /// Sleep this long (or until woken).
+    Sleep(Duration),
+    /// The registry revoked this device, in an answer verified against its key: wipe and stop.
+    Revoked,
+}
+
+/// Destroys the vault after a verified revocation. The log names no person and no record:
+/// only that it happened, or why it failed (a failed wipe stops the worker all the same;
+/// the next start of the kit sends again and is refused again).
+async fn wipe(vault: &Arc<Vault>) {
+    match blocking(vault, |v| v.wipe()).await {
+        Ok(()) | Err(SyncError::Vault(VaultError::Wiped)) => {
+            tracing::warn!("the registry revoked this device: vault wiped, sync stopped")
+        }
+        Err(e) => tracing::error!(error = %e, "the registry revoked this device; wiping failed"),
+    }
+}
+
 async fn blocking<T: Send + 'static>(
     vault: &Arc<Vault>,
     f: impl FnOnce(&Vault) -> Result<T, ghidanh_vault::VaultError> + Send + 'static,
@@ -98,10 +132,10 @@ async fn blocking<T: Send + 'static>(
         .map_err(SyncError::from)
 }
 
-/// One pass: register if needed, send what is due. Returns how long to sleep.
-async fn pass(vault: &Arc<Vault>, config: &SyncConfig) -> Result<Duration, SyncError> {
+/// One pass: register if needed, send what is due. Returns what to do next.
+async fn pass(vault: &Arc<Vault>, config: &SyncConfig) -> Result<Next, SyncError> {
     let Some(device) = blocking(vault, |v| v.device()).await? else {
-        return Ok(config.idle_poll);
+        return Ok(Next::Sleep(config.idle_poll));
     };
     let client = Client::new(
         &device.provisioning.registry_url,
@@ -118,17 +152,28 @@ async fn pass(vault: &Arc<Vault>, config: &SyncConfig) -> Result<Duration, SyncE
             Registration::Registered => blocking(vault, |v| v.mark_registered()).await?,
             // Go on: the registry's signed receipts will say why each bundle is refused.
             Registration::Refused(code) => tracing::warn!(code, "registration refused"),
+            Registration::Revoked => return Ok(Next::Revoked),
         }
     }
     let due = blocking(vault, |v| v.due_uploads(now_ms())).await?;
     for item in due {
-        send_one(vault, &client, config, item).await?;
+        if let Sent::Revoked = send_one(vault, &client, config, item).await? {
+            return Ok(Next::Revoked);
+        }
     }
     let next = blocking(vault, |v| v.next_attempt_at()).await?;
-    Ok(match next {
+    Ok(Next::Sleep(match next {
         Some(at) => Duration::from_millis((at - now_ms()).max(0) as u64).min(config.idle_poll),
         None => config.idle_poll,
-    })
+    }))
+}
+
+/// What became of one upload.
+enum Sent {
+    /// Recorded (receipt or retry).
+    Done,
+    /// A verified receipt about these bytes says the device is revoked.
+    Revoked,
 }
 
 async fn send_one(
@@ -136,16 +181,21 @@ async fn send_one(
     client: &Client,
     config: &SyncConfig,
     item: OutboxItem,
-) -> Result<(), SyncError> {
+) -> Result<Sent, SyncError> {
     let id = item.bundle_id;
     blocking(vault, move |v| v.mark_uploading(id)).await?;
     match client.upload(&item.bytes).await {
+        // `upload` verified the signature and that the receipt is about these bytes.
         Ok((receipt, bytes)) => {
             if receipt.bundle_id.is_some() && receipt.bundle_id != Some(id) {
                 return Err(SyncError::ReceiptMismatch);
             }
+            if receipt.verdict == Verdict::Rejected(RejectReason::DeviceRevoked) {
+                return Ok(Sent::Revoked);
+            }
             tracing::info!(bundle = %id, verdict = verdict_name(&receipt.verdict), "receipt");
-            blocking(vault, move |v| v.record_receipt(id, &bytes, &receipt)).await
+            blocking(vault, move |v| v.record_receipt(id, &bytes, &receipt)).await?;
+            Ok(Sent::Done)
         }
         Err(e) if e.is_transient() => {
             let next = now_ms() + config.backoff.delay(item.attempts).as_millis() as i64;
@@ -154,7 +204,7 @@ async fn send_one(
             // Unreachable: stop this pass, the rest would fail the same way.
             match e {
                 SyncError::Unreachable(_) => Err(e),
-                _ => Ok(()),
+                _ => Ok(Sent::Done),
             }
         }
         Err(e) => Err(e),
