@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use ghidanh_bundle::RejectReason;
 use ghidanh_kit::{
-    EnrollmentId, EnrollmentInput, EnrollmentSummary, FormError, Kit, KitError, Lang, SessionState,
-    Status,
+    EnrollmentId, EnrollmentInput, EnrollmentSummary, FormError, Kit, KitError, Lang, Operator,
+    OperatorId, SessionState, Status,
 };
 use serde::Serialize;
 use tauri::State;
@@ -22,6 +22,8 @@ use crate::AppState;
 pub struct AppStatus {
     state: &'static str,
     operator_name: Option<String>,
+    operator_id: Option<String>,
+    role: Option<&'static str>,
     device_id: Option<String>,
     registry_url: Option<String>,
     language: &'static str,
@@ -34,8 +36,11 @@ impl From<Status> for AppStatus {
                 SessionState::NeedsSetup => "needsSetup",
                 SessionState::Locked => "locked",
                 SessionState::Unlocked => "unlocked",
+                SessionState::Wiped => "wiped",
             },
             operator_name: s.operator_name,
+            operator_id: s.operator_id.map(|id| id.to_string()),
+            role: s.role.map(|r| r.code()),
             device_id: s.device_id,
             registry_url: s.registry_url,
             language: s.language.code(),
@@ -69,6 +74,8 @@ pub struct AppError {
     message: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     field_errors: Vec<FieldErrorDto>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    retry_after_secs: Option<u64>,
 }
 
 impl AppError {
@@ -77,10 +84,14 @@ impl AppError {
             // Details are for the log only; they never reach the screen.
             tracing::error!(code = e.code(), %detail, "command failed");
         }
+        if let KitError::DiskFull(step) | KitError::ReadOnly(step) = &e {
+            tracing::error!(code = e.code(), step, "command failed");
+        }
         AppError {
             code: e.code(),
             message: e.message(lang),
             field_errors: e.form_errors(lang).into_iter().map(Into::into).collect(),
+            retry_after_secs: e.retry_after_secs(),
         }
     }
 }
@@ -125,6 +136,24 @@ fn rfc3339_ms(ms: i64) -> String {
         .unwrap_or_default()
 }
 
+/// One account on this device.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct OperatorDto {
+    id: String,
+    name: String,
+    role: &'static str,
+}
+
+impl From<Operator> for OperatorDto {
+    fn from(o: Operator) -> Self {
+        OperatorDto {
+            id: o.id.to_string(),
+            name: o.name,
+            role: o.role.code(),
+        }
+    }
+}
+
 /// The result of saving a draft.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct SaveResult {
@@ -134,8 +163,19 @@ pub struct SaveResult {
 
 type CmdResult<T> = Result<T, AppError>;
 
-/// Runs blocking kit work off the UI thread and maps its error.
+/// Runs blocking kit work off the UI thread and maps its error. A command a person causes
+/// (typing, a button) restarts the idle lock's clock.
 async fn with_kit<T: Send + 'static>(
+    state: State<'_, AppState>,
+    f: impl FnOnce(&Kit, Lang) -> Result<T, KitError> + Send + 'static,
+) -> CmdResult<T> {
+    state.kit.touch();
+    polled(state, f).await
+}
+
+/// [`with_kit`] for what the UI polls on its own (status, the list): no activity, or an
+/// open window would never lock.
+async fn polled<T: Send + 'static>(
     state: State<'_, AppState>,
     f: impl FnOnce(&Kit, Lang) -> Result<T, KitError> + Send + 'static,
 ) -> CmdResult<T> {
@@ -162,7 +202,7 @@ fn field_errors(kit: &Kit, input: &EnrollmentInput, lang: Lang) -> Vec<FieldErro
 /// Session state and header facts.
 #[tauri::command]
 pub async fn app_status(state: State<'_, AppState>) -> CmdResult<AppStatus> {
-    with_kit(state, |kit, _| kit.status().map(Into::into)).await
+    polled(state, |kit, _| kit.status().map(Into::into)).await
 }
 
 /// Switches the language of messages ("vi" or "en").
@@ -203,6 +243,68 @@ pub async fn unlock(state: State<'_, AppState>, passphrase: String) -> CmdResult
 #[tauri::command]
 pub async fn lock(state: State<'_, AppState>) -> CmdResult<AppStatus> {
     with_kit(state, |kit, _| kit.lock().map(Into::into)).await
+}
+
+/// Every account on this device.
+#[tauri::command]
+pub async fn list_operators(state: State<'_, AppState>) -> CmdResult<Vec<OperatorDto>> {
+    with_kit(state, |kit, _| {
+        Ok(kit.operators()?.into_iter().map(Into::into).collect())
+    })
+    .await
+}
+
+/// Adds an account (supervisors only). `role`: "operator" or "supervisor".
+#[tauri::command]
+pub async fn add_operator(
+    state: State<'_, AppState>,
+    name: String,
+    role: String,
+    passphrase: String,
+    passphrase_confirm: String,
+) -> CmdResult<OperatorDto> {
+    let passphrase = zeroize::Zeroizing::new(passphrase);
+    let confirm = zeroize::Zeroizing::new(passphrase_confirm);
+    with_kit(state, move |kit, _| {
+        let role = ghidanh_kit::parse_role(&role)?;
+        kit.add_operator(&name, &passphrase, &confirm, role)
+            .map(Into::into)
+    })
+    .await
+}
+
+/// Changes the signed-in account's own passphrase.
+#[tauri::command]
+pub async fn change_passphrase(
+    state: State<'_, AppState>,
+    current: String,
+    passphrase: String,
+    passphrase_confirm: String,
+) -> CmdResult<()> {
+    let current = zeroize::Zeroizing::new(current);
+    let passphrase = zeroize::Zeroizing::new(passphrase);
+    let confirm = zeroize::Zeroizing::new(passphrase_confirm);
+    with_kit(state, move |kit, _| {
+        kit.change_passphrase(&current, &passphrase, &confirm)
+    })
+    .await
+}
+
+/// Gives another account a new passphrase (supervisors only).
+#[tauri::command]
+pub async fn reset_passphrase(
+    state: State<'_, AppState>,
+    operator_id: String,
+    passphrase: String,
+    passphrase_confirm: String,
+) -> CmdResult<()> {
+    let passphrase = zeroize::Zeroizing::new(passphrase);
+    let confirm = zeroize::Zeroizing::new(passphrase_confirm);
+    with_kit(state, move |kit, _| {
+        let id = OperatorId::parse(&operator_id).map_err(|_| KitError::NotFound)?;
+        kit.reset_passphrase(id, &passphrase, &confirm)
+    })
+    .await
 }
 
 /// Every broken rule of the form as typed.
@@ -256,7 +358,7 @@ pub async fn finalise(state: State<'_, AppState>, id: String) -> CmdResult<Enrol
 /// Every enrollment, newest first.
 #[tauri::command]
 pub async fn list_enrollments(state: State<'_, AppState>) -> CmdResult<Vec<EnrollmentSummaryDto>> {
-    with_kit(state, |kit, lang| {
+    polled(state, |kit, lang| {
         Ok(kit
             .list()?
             .into_iter()
@@ -296,6 +398,57 @@ mod tests {
     }
 
     #[test]
+    fn rate_limit_carries_its_wait_and_faults_keep_their_detail_off_screen() {
+        let json = serde_json::to_value(AppError::new(
+            KitError::TooManyAttempts {
+                retry_after_secs: 16,
+            },
+            Lang::Vi,
+        ))
+        .unwrap();
+        assert_eq!(json["code"], "tooManyAttempts");
+        assert_eq!(json["retryAfterSecs"], 16);
+        assert!(json["message"].as_str().unwrap().contains("16 giây"));
+        let json = serde_json::to_value(AppError::new(
+            KitError::DiskFull("write to the vault database"),
+            Lang::Vi,
+        ))
+        .unwrap();
+        assert_eq!(json["code"], "diskFull");
+        assert!(json.get("retryAfterSecs").is_none());
+        assert!(!json.to_string().contains("vault database"));
+        let json =
+            serde_json::to_value(AppError::new(KitError::PassphraseInUse, Lang::Vi)).unwrap();
+        assert_eq!(json["fieldErrors"][0]["field"], "passphrase");
+    }
+
+    #[test]
+    fn status_carries_role_id_and_the_wiped_state() {
+        let s = Status {
+            state: SessionState::Wiped,
+            operator_name: None,
+            operator_id: None,
+            role: None,
+            device_id: None,
+            registry_url: None,
+            language: Lang::Vi,
+        };
+        let json = serde_json::to_value(AppStatus::from(s)).unwrap();
+        assert_eq!(json["state"], "wiped");
+        assert!(json["role"].is_null() && json["operatorId"].is_null());
+        let id = OperatorId::new();
+        let dto = OperatorDto::from(Operator {
+            id,
+            name: "Đỗ Thị Anh".into(),
+            role: ghidanh_kit::Role::Supervisor,
+        });
+        assert_eq!(
+            serde_json::to_value(dto).unwrap(),
+            serde_json::json!({"id": id.to_string(), "name": "Đỗ Thị Anh", "role": "supervisor"})
+        );
+    }
+
+    #[test]
     fn rejected_reasons_are_explained_and_keep_their_code() {
         let s = EnrollmentSummary {
             id: EnrollmentId::new(),
@@ -304,6 +457,7 @@ mod tests {
             bundle_id: None,
             receipt_id: None,
             reason: Some("unknown_device".into()),
+            review_comment: None,
             updated_at_ms: 0,
         };
         let dto = EnrollmentSummaryDto::new(s, Lang::Vi);

@@ -2,11 +2,15 @@
 
 use std::ffi::OsString;
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// Environment variable: directory holding the kit's vault and settings.
 pub const ENV_DATA_DIR: &str = "GHIDANH_DATA_DIR";
 /// Environment variable: path to a provisioning file to import on first run.
 pub const ENV_PROVISIONING: &str = "GHIDANH_PROVISIONING";
+/// Environment variable: seconds without activity before the session locks
+/// itself (`0` turns the idle lock off; unset or not a number: 10 minutes).
+pub const ENV_IDLE_LOCK_SECS: &str = "GHIDANH_IDLE_LOCK_SECS";
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Config {
@@ -14,6 +18,8 @@ pub struct Config {
     pub data_dir: Option<PathBuf>,
     /// `GHIDANH_PROVISIONING`; `None` means "ask the operator".
     pub provisioning: Option<PathBuf>,
+    /// `GHIDANH_IDLE_LOCK_SECS`; `None` means the kit's default.
+    pub idle_lock: Option<Duration>,
 }
 
 impl Config {
@@ -26,9 +32,22 @@ impl Config {
     /// process environment). Empty values count as unset.
     pub fn from_vars(get: impl Fn(&str) -> Option<OsString>) -> Self {
         let path = |name: &str| get(name).filter(|v| !v.is_empty()).map(PathBuf::from);
+        let idle_lock = get(ENV_IDLE_LOCK_SECS)
+            .filter(|v| !v.is_empty())
+            .and_then(|v| {
+                let secs = v.to_str().and_then(|s| s.trim().parse::<u64>().ok());
+                if secs.is_none() {
+                    tracing::warn!(
+                        "{ENV_IDLE_LOCK_SECS} is not a number of seconds; using the default"
+                    );
+                }
+                secs
+            })
+            .map(Duration::from_secs);
         Self {
             data_dir: path(ENV_DATA_DIR),
             provisioning: path(ENV_PROVISIONING),
+            idle_lock,
         }
     }
 }
@@ -46,5 +65,18 @@ mod tests {
         });
         assert_eq!(config.data_dir, Some(PathBuf::from("/tmp/kit")));
         assert_eq!(config.provisioning, None);
+        assert_eq!(config.idle_lock, None);
+    }
+
+    #[test]
+    fn idle_lock_is_seconds_and_zero_turns_it_off() {
+        let with = |v: &'static str| {
+            Config::from_vars(move |name| (name == ENV_IDLE_LOCK_SECS).then(|| v.into())).idle_lock
+        };
+        assert_eq!(with("3"), Some(Duration::from_secs(3)));
+        assert_eq!(with(" 600 "), Some(Duration::from_secs(600)));
+        assert_eq!(with("0"), Some(Duration::ZERO));
+        assert_eq!(with("ten minutes"), None);
+        assert_eq!(with(""), None);
     }
 }

@@ -37,6 +37,7 @@ pub fn run() -> anyhow::Result<()> {
                 provisioning_file: config.provisioning.clone(),
                 kdf: KdfParams::default(),
                 sync: Default::default(),
+                idle_lock: config.idle_lock.unwrap_or(KitConfig::DEFAULT_IDLE_LOCK),
             })?;
             app.manage(AppState { kit: Arc::new(kit) });
             Ok(())
@@ -47,6 +48,10 @@ pub fn run() -> anyhow::Result<()> {
             commands::create_operator,
             commands::unlock,
             commands::lock,
+            commands::list_operators,
+            commands::add_operator,
+            commands::change_passphrase,
+            commands::reset_passphrase,
             commands::validate_enrollment,
             commands::save_draft,
             commands::get_draft,

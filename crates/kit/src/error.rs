@@ -52,6 +52,27 @@ pub enum KitError {
     /// The device has no (valid) provisioning file.
     #[error("device not provisioned: {0}")]
     NotProvisioned(String),
+    /// Too many wrong passphrases in a row: unlocking waits this many seconds.
+    #[error("too many wrong passphrases; retry after {retry_after_secs} s")]
+    TooManyAttempts {
+        /// Seconds until the next try is allowed.
+        retry_after_secs: u64,
+    },
+    /// Only a supervisor may do this (add an operator, reset a passphrase).
+    #[error("supervisor only: {0}")]
+    NotSupervisor(&'static str),
+    /// Another account already opens with the new passphrase.
+    #[error("passphrase already used by another account")]
+    PassphraseInUse,
+    /// The disk is full: this change was not written, everything saved before is kept.
+    #[error("disk full: {0}")]
+    DiskFull(&'static str),
+    /// The file system is read-only: this change was not written.
+    #[error("read-only file system: {0}")]
+    ReadOnly(&'static str),
+    /// The registry revoked this device and its vault was wiped; nothing works any more.
+    #[error("device revoked, vault wiped")]
+    Wiped,
     /// Anything else; details are logged, never shown.
     #[error("internal error: {0}")]
     Internal(String),
@@ -64,6 +85,14 @@ impl From<VaultError> for KitError {
             VaultError::NotFound(_) => KitError::NotFound,
             VaultError::AlreadyExists => KitError::AlreadySetUp,
             VaultError::WrongState { .. } => KitError::NotADraft,
+            VaultError::TooManyAttempts { retry_after_secs } => {
+                KitError::TooManyAttempts { retry_after_secs }
+            }
+            VaultError::NotSupervisor(what) => KitError::NotSupervisor(what),
+            VaultError::PassphraseInUse => KitError::PassphraseInUse,
+            VaultError::DiskFull(what) => KitError::DiskFull(what),
+            VaultError::ReadOnly(what) => KitError::ReadOnly(what),
+            VaultError::Wiped => KitError::Wiped,
             other => KitError::Internal(other.to_string()),
         }
     }
@@ -80,6 +109,12 @@ impl KitError {
             KitError::AlreadySetUp => "alreadySetUp",
             KitError::NotADraft => "notADraft",
             KitError::NotProvisioned(_) => "notProvisioned",
+            KitError::TooManyAttempts { .. } => "tooManyAttempts",
+            KitError::NotSupervisor(_) => "notSupervisor",
+            KitError::PassphraseInUse => "passphraseInUse",
+            KitError::DiskFull(_) => "diskFull",
+            KitError::ReadOnly(_) => "readOnly",
+            KitError::Wiped => "wiped",
             KitError::Internal(_) => "internal",
         }
     }
@@ -92,11 +127,22 @@ impl KitError {
                 .map(|e| FormError::from_field_error(e, lang))
                 .collect(),
             KitError::InvalidOperator(rs) => rs.iter().map(|r| r.to_form_error(lang)).collect(),
+            // The vault finds this one, but it is the new passphrase field's problem.
+            KitError::PassphraseInUse => vec![OperatorRule::PassphraseInUse.to_form_error(lang)],
             _ => Vec::new(),
         }
     }
 
-    /// The message an operator reads.
+    /// Seconds to wait before the next unlock, for `tooManyAttempts`.
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            KitError::TooManyAttempts { retry_after_secs } => Some(*retry_after_secs),
+            _ => None,
+        }
+    }
+
+    /// The message an operator reads. Never holds the vault's detail (`DiskFull("…")`
+    /// says which step failed, for the log).
     pub fn message(&self, lang: Lang) -> String {
         let vi = lang == Lang::Vi;
         match self {
@@ -122,8 +168,81 @@ impl KitError {
             KitError::NotProvisioned(_) => {
                 "This device is not provisioned (no registry provisioning file).".into()
             }
+            KitError::TooManyAttempts { retry_after_secs } if vi => format!(
+                "Đã nhập sai cụm mật khẩu quá nhiều lần. Vui lòng thử lại sau {retry_after_secs} giây."
+            ),
+            KitError::TooManyAttempts { retry_after_secs } => format!(
+                "Too many wrong passphrases. Please try again in {retry_after_secs} seconds."
+            ),
+            KitError::NotSupervisor(_) if vi => "Chỉ giám sát viên mới được làm việc này.".into(),
+            KitError::NotSupervisor(_) => "Only a supervisor may do this.".into(),
+            KitError::PassphraseInUse if vi => {
+                "Cụm mật khẩu này đã có tài khoản khác dùng; hãy chọn cụm khác.".into()
+            }
+            KitError::PassphraseInUse => {
+                "Another account already uses this passphrase; choose another one.".into()
+            }
+            KitError::DiskFull(_) if vi => "Ổ đĩa đã đầy: chưa lưu được thay đổi vừa rồi; dữ liệu đã lưu trước đó vẫn còn nguyên. Hãy giải phóng dung lượng rồi thử lại.".into(),
+            KitError::DiskFull(_) => "The disk is full: the last change was not saved; everything saved before is intact. Free some space and try again.".into(),
+            KitError::ReadOnly(_) if vi => "Ổ đĩa chỉ cho phép đọc: chưa lưu được thay đổi vừa rồi; dữ liệu đã lưu trước đó vẫn còn nguyên. Hãy kiểm tra ổ đĩa rồi thử lại.".into(),
+            KitError::ReadOnly(_) => "The disk is read-only: the last change was not saved; everything saved before is intact. Check the disk and try again.".into(),
+            KitError::Wiped if vi => "Máy này đã bị thu hồi; dữ liệu đã được xoá.".into(),
+            KitError::Wiped => "This device was revoked; its data has been erased.".into(),
             KitError::Internal(_) if vi => "Lỗi nội bộ; dữ liệu đã lưu không bị mất.".into(),
             KitError::Internal(_) => "Internal error; nothing already saved was lost.".into(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vault_faults_get_their_own_code_and_a_message_without_detail() {
+        let cases = [
+            (
+                VaultError::DiskFull("write to the vault database"),
+                "diskFull",
+                "Ổ đĩa đã đầy: ",
+            ),
+            (
+                VaultError::ReadOnly("write to the vault database"),
+                "readOnly",
+                "Ổ đĩa chỉ cho phép đọc: ",
+            ),
+        ];
+        for (vault_error, code, start) in cases {
+            let e = KitError::from(vault_error);
+            assert_eq!(e.code(), code);
+            let vi = e.message(Lang::Vi);
+            assert!(vi.starts_with(start), "{vi}");
+            assert!(
+                vi.contains("dữ liệu đã lưu trước đó vẫn còn nguyên"),
+                "{vi}"
+            );
+            assert!(!vi.contains("vault") && !e.message(Lang::En).contains("vault database"));
+        }
+        let e = KitError::from(VaultError::Wiped);
+        assert_eq!(e.code(), "wiped");
+        assert_eq!(
+            e.message(Lang::Vi),
+            "Máy này đã bị thu hồi; dữ liệu đã được xoá."
+        );
+        let e = KitError::from(VaultError::TooManyAttempts {
+            retry_after_secs: 8,
+        });
+        assert_eq!(
+            (e.code(), e.retry_after_secs()),
+            ("tooManyAttempts", Some(8))
+        );
+        assert_eq!(
+            e.message(Lang::En),
+            "Too many wrong passphrases. Please try again in 8 seconds."
+        );
+        assert_eq!(
+            KitError::from(VaultError::NotSupervisor("reset a passphrase")).code(),
+            "notSupervisor"
+        );
     }
 }

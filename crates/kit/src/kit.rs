@@ -1,12 +1,15 @@
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::time::{Duration, Instant};
 
+use ghidanh_bundle::OperatorId;
 use ghidanh_bundle::{
     seal, AuditEntry, Biometrics, BundleId, DeviceKey, EnrollmentId, OperatorRef, Payload,
 };
 use ghidanh_record::{EnrollmentInput, FieldError, Lang, ValidRecord};
 use ghidanh_sync::{SyncConfig, SyncHandle};
-use ghidanh_vault::{EnrollmentSummary, KdfParams, Operator, Vault};
+use ghidanh_vault::{EnrollmentSummary, KdfParams, Operator, Role, Vault, VaultError};
 
 use crate::{operator, KitError};
 
@@ -24,6 +27,14 @@ pub struct KitConfig {
     pub kdf: KdfParams,
     /// Sync pacing.
     pub sync: SyncConfig,
+    /// An unlocked session with no activity ([`Kit::touch`]) for this long locks itself.
+    /// `Duration::ZERO` turns the idle lock off.
+    pub idle_lock: Duration,
+}
+
+impl KitConfig {
+    /// The idle lock the app uses unless configured otherwise.
+    pub const DEFAULT_IDLE_LOCK: Duration = Duration::from_secs(10 * 60);
 }
 
 /// Where the operator session is.
@@ -35,6 +46,8 @@ pub enum SessionState {
     Locked,
     /// The vault is open.
     Unlocked,
+    /// The registry revoked this device and the vault was wiped: the app cannot be used.
+    Wiped,
 }
 
 /// What the shell shows in its header.
@@ -44,6 +57,10 @@ pub struct Status {
     pub state: SessionState,
     /// Signed-in operator.
     pub operator_name: Option<String>,
+    /// The signed-in account's id.
+    pub operator_id: Option<OperatorId>,
+    /// What the signed-in account may do.
+    pub role: Option<Role>,
     /// This device's id, once provisioned.
     pub device_id: Option<String>,
     /// The registry it syncs with, once provisioned.
@@ -63,7 +80,11 @@ struct Session {
 pub struct Kit {
     config: KitConfig,
     lang: Mutex<Lang>,
-    session: Mutex<Option<Session>>,
+    // Shared with the idle-lock thread, which holds only weak references: it ends when the
+    // kit does.
+    session: Arc<Mutex<Option<Session>>>,
+    last_activity: Arc<Mutex<Instant>>,
+    wiped: AtomicBool,
     // The sync worker runs here, apart from whatever runtime the shell uses.
     runtime: Option<tokio::runtime::Runtime>,
 }
@@ -98,12 +119,28 @@ impl Kit {
             .enable_all()
             .build()
             .map_err(|e| KitError::Internal(format!("sync runtime: {e}")))?;
-        Ok(Kit {
+        let kit = Kit {
             config,
             lang: Mutex::new(Lang::Vi),
-            session: Mutex::new(None),
+            session: Arc::new(Mutex::new(None)),
+            last_activity: Arc::new(Mutex::new(Instant::now())),
+            wiped: AtomicBool::new(false),
             runtime: Some(runtime),
-        })
+        };
+        if !kit.config.idle_lock.is_zero() {
+            spawn_idle_lock(
+                Arc::downgrade(&kit.session),
+                Arc::downgrade(&kit.last_activity),
+                kit.config.idle_lock,
+            )?;
+        }
+        Ok(kit)
+    }
+
+    /// The operator did something: the idle lock starts counting again. The shell calls this
+    /// for every command a person causes, and not for polling.
+    pub fn touch(&self) {
+        *lock(&self.last_activity) = Instant::now();
     }
 
     /// The current language.
@@ -122,10 +159,23 @@ impl Kit {
 
     /// The session state and header facts.
     pub fn status(&self) -> Result<Status, KitError> {
-        let session = lock(&self.session);
+        let mut session = lock(&self.session);
         let language = self.language();
-        let Some(s) = session.as_ref() else {
-            let state = if Vault::exists(&self.config.data_dir) {
+        let device = match session.as_ref().map(|s| s.vault.device()) {
+            Some(Err(VaultError::Wiped)) => {
+                // The sync worker wiped the vault (device revoked): the session is over.
+                self.wiped.store(true, Ordering::SeqCst);
+                session.take();
+                None
+            }
+            Some(Err(e)) => return Err(e.into()),
+            Some(Ok(device)) => Some(device),
+            None => None,
+        };
+        let (Some(s), Some(device)) = (session.as_ref(), device) else {
+            let state = if self.wiped.load(Ordering::SeqCst) {
+                SessionState::Wiped
+            } else if Vault::exists(&self.config.data_dir) {
                 SessionState::Locked
             } else {
                 SessionState::NeedsSetup
@@ -133,15 +183,18 @@ impl Kit {
             return Ok(Status {
                 state,
                 operator_name: None,
+                operator_id: None,
+                role: None,
                 device_id: None,
                 registry_url: None,
                 language,
             });
         };
-        let device = s.vault.device()?;
         Ok(Status {
             state: SessionState::Unlocked,
             operator_name: Some(s.operator.name.clone()),
+            operator_id: Some(s.operator.id),
+            role: Some(s.operator.role),
             device_id: device
                 .as_ref()
                 .map(|d| d.provisioning.device_id.to_string()),
@@ -157,6 +210,7 @@ impl Kit {
         passphrase: &str,
         confirm: &str,
     ) -> Result<Status, KitError> {
+        self.refuse_if_wiped()?;
         if Vault::exists(&self.config.data_dir) {
             return Err(KitError::AlreadySetUp);
         }
@@ -169,6 +223,7 @@ impl Kit {
 
     /// Opens the vault with the operator's passphrase.
     pub fn unlock(&self, passphrase: &str) -> Result<Status, KitError> {
+        self.refuse_if_wiped()?;
         if lock(&self.session).is_some() {
             return self.status();
         }
@@ -190,12 +245,20 @@ impl Kit {
             let _guard = rt.enter();
             ghidanh_sync::spawn(vault.clone(), self.config.sync)
         });
+        self.touch();
         *lock(&self.session) = Some(Session {
             vault,
             operator,
             sync,
         });
         self.status()
+    }
+
+    fn refuse_if_wiped(&self) -> Result<(), KitError> {
+        if self.wiped.load(Ordering::SeqCst) {
+            return Err(KitError::Wiped);
+        }
+        Ok(())
     }
 
     /// Imports the provisioning file into a vault that has none yet, with a new device key.
@@ -215,17 +278,63 @@ impl Kit {
             .map_err(|e| KitError::NotProvisioned(e.to_string()))
     }
 
-    /// Closes the vault and stops sync.
+    /// Locks the vault on demand ([`Vault::lock`]: audited, key zeroised) and stops sync.
     pub fn lock(&self) -> Result<Status, KitError> {
-        lock(&self.session).take();
+        let session = lock(&self.session).take();
+        if let Some(s) = session {
+            close_session(s)?;
+        }
         self.status()
     }
 
     fn vault(&self) -> Result<(Arc<Vault>, Operator), KitError> {
+        self.refuse_if_wiped()?;
         lock(&self.session)
             .as_ref()
             .map(|s| (s.vault.clone(), s.operator.clone()))
             .ok_or(KitError::Locked)
+    }
+
+    /// Every account on this device, in Vietnamese name order.
+    pub fn operators(&self) -> Result<Vec<Operator>, KitError> {
+        Ok(self.vault()?.0.operators()?)
+    }
+
+    /// Adds an account (supervisors only; the vault checks the role).
+    pub fn add_operator(
+        &self,
+        name: &str,
+        passphrase: &str,
+        confirm: &str,
+        role: Role,
+    ) -> Result<Operator, KitError> {
+        let (vault, _) = self.vault()?;
+        let name = operator::check(name, passphrase, confirm).map_err(KitError::InvalidOperator)?;
+        Ok(vault.add_operator(&name, passphrase, role, self.config.kdf)?)
+    }
+
+    /// Changes the signed-in account's own passphrase; `current` must open it.
+    pub fn change_passphrase(
+        &self,
+        current: &str,
+        new: &str,
+        confirm: &str,
+    ) -> Result<(), KitError> {
+        let (vault, _) = self.vault()?;
+        operator::check_change(current, new, confirm).map_err(KitError::InvalidOperator)?;
+        Ok(vault.change_passphrase(current, new, self.config.kdf)?)
+    }
+
+    /// Gives another account a new passphrase (supervisors only); its data stays.
+    pub fn reset_passphrase(
+        &self,
+        operator_id: OperatorId,
+        new: &str,
+        confirm: &str,
+    ) -> Result<(), KitError> {
+        let (vault, _) = self.vault()?;
+        operator::check_new_passphrase(new, confirm).map_err(KitError::InvalidOperator)?;
+        Ok(vault.reset_passphrase(operator_id, new, self.config.kdf)?)
     }
 
     /// Every broken rule of `input` (empty when valid).
@@ -316,6 +425,63 @@ impl Kit {
         }
         Ok(vault.enrollment(id)?)
     }
+}
+
+/// The role as a form sends it ("operator" or "supervisor").
+pub fn parse_role(role: &str) -> Result<Role, KitError> {
+    operator::parse_role(role).map_err(KitError::InvalidOperator)
+}
+
+/// Ends a session: stops sync, then locks the vault (audit entry, key zeroised).
+fn close_session(session: Session) -> Result<(), KitError> {
+    let Session { vault, sync, .. } = session;
+    if let Some(sync) = sync {
+        sync.stop();
+    }
+    // The aborted worker, or a command still running, may hold a clone for a moment.
+    let mut vault = vault;
+    for _ in 0..100 {
+        match Arc::try_unwrap(vault) {
+            Ok(v) => return Ok(v.lock()?),
+            Err(shared) => vault = shared,
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // Still shared: the last holder's drop closes the database and zeroises the key.
+    tracing::warn!("vault still in use at lock; it closes when the last call ends");
+    Ok(())
+}
+
+/// Locks the session after `idle` without [`Kit::touch`]. Ends with the kit.
+fn spawn_idle_lock(
+    session: Weak<Mutex<Option<Session>>>,
+    last_activity: Weak<Mutex<Instant>>,
+    idle: Duration,
+) -> Result<(), KitError> {
+    // Checking a few times per period keeps the lock within a quarter of `idle` of its due time.
+    let tick = (idle / 4).clamp(Duration::from_millis(100), Duration::from_secs(5));
+    std::thread::Builder::new()
+        .name("ghidanh-idle-lock".into())
+        .spawn(move || loop {
+            std::thread::sleep(tick);
+            let (Some(session), Some(last_activity)) = (session.upgrade(), last_activity.upgrade())
+            else {
+                return;
+            };
+            let idle_for = lock(&last_activity).elapsed();
+            if idle_for < idle {
+                continue;
+            }
+            let Some(s) = lock(&session).take() else {
+                continue;
+            };
+            tracing::info!(idle_secs = idle_for.as_secs(), "locking the idle session");
+            if let Err(e) = close_session(s) {
+                tracing::error!(code = e.code(), detail = %e, "idle lock");
+            }
+        })
+        .map(drop)
+        .map_err(|e| KitError::Internal(format!("idle-lock thread: {e}")))
 }
 
 impl Drop for Kit {

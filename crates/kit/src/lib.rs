@@ -11,9 +11,9 @@ mod kit;
 mod operator;
 
 pub use error::{FormError, KitError};
-pub use kit::{Kit, KitConfig, SessionState, Status};
+pub use kit::{parse_role, Kit, KitConfig, SessionState, Status};
 pub use operator::OperatorRule;
 
-pub use ghidanh_bundle::EnrollmentId;
+pub use ghidanh_bundle::{EnrollmentId, OperatorId};
 pub use ghidanh_record::{EnrollmentInput, Lang};
-pub use ghidanh_vault::{EnrollmentState, EnrollmentSummary, KdfParams};
+pub use ghidanh_vault::{EnrollmentState, EnrollmentSummary, KdfParams, Operator, Role};

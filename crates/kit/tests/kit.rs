@@ -21,6 +21,7 @@ fn config(dir: &std::path::Path, provisioning: Option<std::path::PathBuf>) -> Ki
             request_timeout: Duration::from_secs(2),
             idle_poll: Duration::from_millis(200),
         },
+        idle_lock: Duration::ZERO,
     }
 }
 
