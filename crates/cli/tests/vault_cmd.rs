@@ -28,6 +28,10 @@ fn make_vault(dir: &Path) {
     let first = v.save_draft(None, op.id, &input).unwrap();
     v.save_draft(None, op.id, &input).unwrap();
     v.save_draft(None, op.id, &input).unwrap();
+    // Only an approved record is sealed (the enrollment life, docs/enrollment-life.md).
+    v.finalise(first).unwrap();
+    v.approve(first, ghidanh_vault::Approval::Supervisor)
+        .unwrap();
     v.seal(first, &input, ghidanh_bundle::BundleId::new(), b"sealed")
         .unwrap();
 }
@@ -70,9 +74,9 @@ fn verify_passes_on_an_intact_chain_with_the_passphrase_from_env_or_stdin() {
     make_vault(dir.path());
     let out = verify(dir.path());
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
-    // created + 3 drafts + sealed, then this unlock.
+    // created + 3 drafts + finalised + approved + sealed, then this unlock.
     assert!(
-        stdout(&out).contains("audit chain ok: 6 entries"),
+        stdout(&out).contains("audit chain ok: 8 entries"),
         "{}",
         stdout(&out)
     );
@@ -169,7 +173,7 @@ fn report_counts_states_and_holds_no_personal_data() {
     assert_eq!(j["by_state"]["draft"], 2);
     assert_eq!(j["by_state"]["sealed"], 1);
     assert_eq!(j["by_state"]["accepted"], 0);
-    assert_eq!(j["audit_entries"], 6);
+    assert_eq!(j["audit_entries"], 8);
     assert!(
         j["first_enrollment_ms"].as_i64().unwrap() <= j["last_enrollment_ms"].as_i64().unwrap()
     );
