@@ -87,7 +87,7 @@ fn verify_passes_on_an_intact_chain_with_the_passphrase_from_env_or_stdin() {
         &format!("{PASS}\n"),
     );
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
-    assert!(stdout(&out).contains("7 entries"), "{}", stdout(&out));
+    assert!(stdout(&out).contains("9 entries"), "{}", stdout(&out));
 }
 
 #[test]
