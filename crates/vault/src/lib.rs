@@ -310,9 +310,13 @@ impl Vault {
     /// Closes the vault without an audit entry (the app quitting), signing a checkpoint over
     /// the newest audit entry when a device key exists. Dropping the vault does the same but
     /// can only log a failure. The data key is zeroised as the `Vault` drops.
-    pub fn close(mut self) -> Result<(), VaultError> {
-        let conn = self.conn.get_mut().unwrap_or_else(|p| p.into_inner());
-        audit::checkpoint(conn)
+    pub fn close(self) -> Result<(), VaultError> {
+        match self.live_conn() {
+            Ok(conn) => audit::checkpoint(&conn),
+            // A wiped vault has no chain left to sign.
+            Err(VaultError::Wiped) => Ok(()),
+            Err(e) => Err(e),
+        }
         // `Drop` runs next and finds the newest entry already signed (INSERT OR IGNORE).
     }
 
@@ -329,7 +333,7 @@ impl Vault {
 
     /// The device identity, once provisioned.
     pub fn device(&self) -> Result<Option<Device>, VaultError> {
-        let conn = self.conn();
+        let conn = self.live_conn()?;
         let row: Option<(Vec<u8>, Zeroizing<Vec<u8>>, bool)> = conn
             .query_row(
                 "SELECT provisioning, signing_key, registered FROM device WHERE id = 1",
@@ -357,7 +361,7 @@ impl Vault {
     /// Stores the provisioning file and a newly made device key. Only once.
     pub fn provision(&self, provisioning_bytes: &[u8], key: &DeviceKey) -> Result<(), VaultError> {
         Provisioning::parse(provisioning_bytes).map_err(VaultError::Provisioning)?;
-        let mut conn = self.conn();
+        let mut conn = self.live_conn()?;
         let tx = conn.transaction()?;
         let changed = tx.execute(
             "INSERT OR IGNORE INTO device (id, provisioning, signing_key, registered) VALUES (1, ?1, ?2, 0)",
@@ -381,15 +385,24 @@ impl Vault {
 
     /// Records that the registry confirmed the device registration.
     pub fn mark_registered(&self) -> Result<(), VaultError> {
-        self.conn()
-            .execute("UPDATE device SET registered = 1 WHERE id = 1", [])?;
+        let mut conn = self.live_conn()?;
+        let tx = conn.transaction()?;
+        let changed = tx.execute(
+            "UPDATE device SET registered = 1 WHERE id = 1 AND registered = 0",
+            [],
+        )?;
+        // Only the first confirmation is an event; later contacts change nothing.
+        if changed == 1 {
+            self.audit(&tx, AuditAction::DeviceRegistered, "")?;
+        }
+        tx.commit()?;
         Ok(())
     }
 
     /// A setting (language and the like); `None` when unset.
     pub fn setting(&self, key: &str) -> Result<Option<String>, VaultError> {
         Ok(self
-            .conn()
+            .live_conn()?
             .query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| {
                 r.get(0)
             })
@@ -398,7 +411,7 @@ impl Vault {
 
     /// Sets a setting.
     pub fn set_setting(&self, key: &str, value: &str) -> Result<(), VaultError> {
-        self.conn().execute(
+        self.live_conn()?.execute(
             "INSERT INTO settings (key, value) VALUES (?1, ?2)
              ON CONFLICT(key) DO UPDATE SET value = excluded.value",
             params![key, value],
@@ -410,8 +423,10 @@ impl Vault {
 impl Drop for Vault {
     fn drop(&mut self) {
         // Lock and close both end here: sign the tail so a later truncation is detectable.
-        let conn = self.conn.get_mut().unwrap_or_else(|p| p.into_inner());
-        if let Err(e) = audit::checkpoint(conn) {
+        let Ok(conn) = self.live_conn() else {
+            return; // wiped: nothing left to sign
+        };
+        if let Err(e) = audit::checkpoint(&conn) {
             tracing::warn!("cannot sign an audit checkpoint on close: {e}");
         }
     }

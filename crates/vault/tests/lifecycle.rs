@@ -426,6 +426,14 @@ fn wipe_destroys_keys_and_files_and_refuses_every_later_call() {
     assert!(matches!(vault.report(), Err(VaultError::Wiped)));
     assert!(matches!(vault.integrity_check(), Err(VaultError::Wiped)));
     assert!(matches!(vault.wipe(), Err(VaultError::Wiped)));
+    assert!(matches!(vault.device(), Err(VaultError::Wiped)));
+    assert!(matches!(vault.setting("language"), Err(VaultError::Wiped)));
+    assert!(matches!(
+        vault.set_setting("language", "vi"),
+        Err(VaultError::Wiped)
+    ));
+    assert!(matches!(vault.mark_registered(), Err(VaultError::Wiped)));
+    assert!(matches!(vault.operators(), Err(VaultError::Wiped)));
     // Nothing was recreated on disk by those calls, nor by dropping the vault.
     drop(vault);
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
