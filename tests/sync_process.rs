@@ -27,6 +27,8 @@ fn kit_config(root: &std::path::Path, provisioning: std::path::PathBuf) -> KitCo
             request_timeout: Duration::from_secs(5),
             idle_poll: Duration::from_millis(300),
         },
+        // Off: a test's kit must not lock itself while it waits for the registry.
+        idle_lock: Duration::ZERO,
     }
 }
 
@@ -184,4 +186,77 @@ fn outbox_bytes(
         .context("bundle not in the outbox")?;
     ensure!(Envelope::parse(&bytes)?.header().bundle_id == bundle_id);
     Ok(bytes)
+}
+
+/// Remote wipe across processes: the real registry, `ghidanh registry revoke-device`, and the
+/// kit's own worker, which gets a signed `device_revoked` receipt and destroys the vault.
+#[test]
+fn a_device_revoked_with_the_cli_wipes_its_vault_on_the_next_sync() -> Result<()> {
+    let root = tempfile::tempdir()?;
+    let [port] = free_ports::<1>()?;
+    let listen = format!("127.0.0.1:{port}");
+    let data = RegistryData::create(root.path(), &format!("http://{listen}"))?;
+    let _registry = RegistryProcess::start(&data, &listen)?;
+
+    let config = kit_config(root.path(), data.provisioning.clone());
+    let vault_dir = config.data_dir.clone();
+    let kit = Kit::new(config)?;
+    kit.create_operator("Trần Văn Cảnh", "mật khẩu 123", "mật khẩu 123")?;
+    // Before the revocation the device works: a first bundle is accepted.
+    let (first, _) = kit.save_draft(None, &person())?;
+    kit.finalise(first)?;
+    wait_for_state(
+        &kit,
+        first,
+        EnrollmentState::Accepted,
+        Duration::from_secs(20),
+    )?;
+
+    let device_id = Provisioning::parse(&std::fs::read(&data.provisioning)?)?.device_id;
+    let out = ghidanh_tests::ghidanh(&[
+        "registry",
+        "revoke-device",
+        "--data",
+        data.dir.to_str().context("non-UTF-8 path")?,
+        "--device",
+        &device_id.to_string(),
+        "--reason",
+        "máy bị mất",
+    ])?;
+    ensure!(out.trim() == format!("device {device_id} revoked"), "{out}");
+
+    // The next bundle is refused with a signed device_revoked: the kit wipes itself.
+    let second = EnrollmentInput {
+        personal_id: "036187004513".into(),
+        ..person()
+    };
+    let (id, _) = kit.save_draft(None, &second)?;
+    kit.finalise(id)?;
+    let start = Instant::now();
+    while vault_dir.join("vault.keys").exists() || vault_dir.join("vault.db").exists() {
+        ensure!(
+            start.elapsed() < Duration::from_secs(20),
+            "vault still there 20 s after the revocation"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    for file in ["vault.keys", "vault.db", "vault.db-wal", "vault.db-shm"] {
+        ensure!(!vault_dir.join(file).exists(), "{file} survived the wipe");
+    }
+    ensure!(!ghidanh_vault::Vault::exists(&vault_dir));
+    // Every call of the kit now says so.
+    for result in [kit.list().map(drop), kit.enrollment(first).map(drop)] {
+        match result {
+            Err(e) => ensure!(e.code() == "wiped", "{} ({e})", e.code()),
+            Ok(()) => bail!("a wiped kit still answered"),
+        }
+    }
+    let e = kit
+        .save_draft(None, &person())
+        .err()
+        .context("a wiped kit saved a draft")?;
+    ensure!(e.code() == "wiped", "{} ({e})", e.code());
+    // The registry stored the first bundle only.
+    ensure!(data.accepted_bundles()?.len() == 1);
+    Ok(())
 }
