@@ -228,7 +228,11 @@ fn device_key_and_provisioning_are_kept() {
     let key = DeviceKey::generate();
     vault.provision(&prov.sign(&keys), &key).unwrap();
     assert!(vault.provision(&prov.sign(&keys), &key).is_err());
+    let before = vault.audit_verify().unwrap().entries;
     vault.mark_registered().unwrap();
+    vault.mark_registered().unwrap();
+    // The first confirmation is an audited event; a repeated one changes nothing.
+    assert_eq!(vault.audit_verify().unwrap().entries, before + 1);
     let d = vault.device().unwrap().unwrap();
     assert_eq!(d.key.public(), key.public());
     assert_eq!(d.provisioning.device_id, prov.device_id);
