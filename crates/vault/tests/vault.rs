@@ -1,6 +1,10 @@
 //! The vault against real SQLCipher files on disk.
 
+mod common;
+
 use std::path::Path;
+
+use common::{all_files as all_bytes, contains};
 
 use ghidanh_bundle::{
     BundleId, DeviceKey, Receipt, ReceiptId, RegistryKeys, RejectReason, Sha256, Verdict,
@@ -31,24 +35,6 @@ fn approve(vault: &Vault, id: ghidanh_bundle::EnrollmentId) {
 
 fn create(dir: &Path) -> (Vault, ghidanh_vault::Operator) {
     Vault::create(dir, OPERATOR, PASS, KdfParams::insecure_fast_for_tests()).unwrap()
-}
-
-/// Every byte of every file in the vault folder.
-fn all_bytes(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| {
-            let e = e.unwrap();
-            (
-                e.file_name().to_string_lossy().into_owned(),
-                std::fs::read(e.path()).unwrap(),
-            )
-        })
-        .collect()
-}
-
-fn contains(hay: &[u8], needle: &[u8]) -> bool {
-    hay.windows(needle.len()).any(|w| w == needle)
 }
 
 #[test]
