@@ -52,6 +52,8 @@ async fn app_starts_shows_a_page_and_answers_app_status() -> Result<()> {
             == json!({
                 "state": "needsSetup",
                 "operatorName": null,
+                "operatorId": null,
+                "role": null,
                 "deviceId": null,
                 "registryUrl": null,
                 "language": "vi"
@@ -281,5 +283,207 @@ async fn operator_enrolls_one_person_and_sees_the_registrys_receipt() -> Result<
     ensure!(again.trim() == receipt_shown, "after restart: {again:?}");
     app.screenshot("06-after-restart").await?;
     app.quit().await?;
+    Ok(())
+}
+
+/// WebDriver's Enter key: forms submit on it (keyboard first).
+const ENTER: &str = "\u{E007}";
+
+/// Types into the control a label names (cleared first); `enter` presses Enter after.
+async fn fill(app: &AppSession, label: &str, text: &str, enter: bool) -> Result<()> {
+    let el = app.field(label).await?;
+    el.clear().await?;
+    if enter {
+        el.send_keys(&format!("{text}{ENTER}")).await?;
+    } else {
+        el.send_keys(text).await?;
+    }
+    Ok(())
+}
+
+/// Waits until the banner shows a text that contains `part`; returns the whole text.
+async fn banner_with(app: &AppSession, part: &str) -> Result<String> {
+    eventually(
+        &format!("the banner to say {part:?}"),
+        Duration::from_secs(15),
+        || async {
+            let t = text_of(app, "#banner").await?;
+            Ok(t.contains(part).then_some(t))
+        },
+    )
+    .await
+}
+
+async fn wait_screen(app: &AppSession, screen: &str) -> Result<()> {
+    app.wait_for(
+        &format!("[data-screen=\"{screen}\"]"),
+        Duration::from_secs(20),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Signs in on the unlock screen and waits for the main screen of `who`.
+async fn sign_in(app: &AppSession, passphrase: &str, who: &str) -> Result<()> {
+    wait_screen(app, "unlock").await?;
+    fill(app, "Cụm mật khẩu", passphrase, true).await?;
+    wait_screen(app, "main").await?;
+    let shown = text_of(app, "#operator-name").await?;
+    ensure!(shown == who, "signed in as {shown:?}, expected {who:?}");
+    Ok(())
+}
+
+async fn lock_now(app: &AppSession) -> Result<()> {
+    app.button("Khoá máy").await?.click().await?;
+    wait_screen(app, "unlock").await
+}
+
+#[tokio::test]
+async fn supervisor_adds_an_operator_who_changes_and_gets_a_reset_passphrase() -> Result<()> {
+    const SUPERVISOR: &str = "trăng rằm tháng tám";
+    const FIRST: &str = "hoa sen trắng";
+    const CHANGED: &str = "mây trôi bốn phương";
+    const RESET: &str = "gió mùa đông bắc";
+    let _lock = ONE_SESSION_AT_A_TIME.lock().await;
+    let started = std::time::Instant::now();
+    let app = AppSession::launch(LaunchOptions::named("vault_accounts")).await?;
+
+    // First start: the supervisor's account.
+    wait_screen(&app, "setup").await?;
+    fill(&app, "Họ và tên người thu nhận", "Lê Văn Giám", false).await?;
+    fill(&app, "Cụm mật khẩu", SUPERVISOR, false).await?;
+    fill(&app, "Nhập lại cụm mật khẩu", SUPERVISOR, true).await?;
+    wait_screen(&app, "main").await?;
+    ensure!(text_of(&app, "#operator-role").await? == "Giám sát viên");
+
+    // The supervisor adds an operator.
+    app.button("Người thu nhận").await?.click().await?;
+    wait_screen(&app, "operators").await?;
+    fill(&app, "Họ và tên", "Đỗ Thị Anh", false).await?;
+    app.field("Vai trò")
+        .await?
+        .select_by_value("operator")
+        .await?;
+    fill(&app, "Cụm mật khẩu", FIRST, false).await?;
+    fill(&app, "Nhập lại cụm mật khẩu", FIRST, true).await?;
+    banner_with(&app, "Đã thêm Đỗ Thị Anh").await?;
+    let list = eventually("two accounts listed", Duration::from_secs(10), || async {
+        let t = text_of(&app, "#operator-list").await?;
+        Ok(t.contains("Đỗ Thị Anh").then_some(t))
+    })
+    .await?;
+    ensure!(list.contains("Lê Văn Giám"), "list: {list:?}");
+    app.screenshot("vault-01-operators").await?;
+    lock_now(&app).await?;
+    app.screenshot("vault-02-locked").await?;
+
+    // The operator signs in and changes her passphrase.
+    sign_in(&app, FIRST, "Đỗ Thị Anh").await?;
+    ensure!(text_of(&app, "#operator-role").await? == "Người thu nhận");
+    ensure!(
+        app.button("Người thu nhận").await.is_err(),
+        "an operator sees the accounts screen"
+    );
+    app.button("Đổi cụm mật khẩu").await?.click().await?;
+    wait_screen(&app, "passphrase").await?;
+    fill(&app, "Cụm mật khẩu hiện tại", FIRST, false).await?;
+    fill(&app, "Cụm mật khẩu mới", CHANGED, false).await?;
+    fill(&app, "Nhập lại cụm mật khẩu mới", CHANGED, true).await?;
+    banner_with(&app, "Đã đổi cụm mật khẩu").await?;
+    app.screenshot("vault-03-passphrase-changed").await?;
+    lock_now(&app).await?;
+
+    // The old passphrase is refused in Vietnamese; the new one opens.
+    fill(&app, "Cụm mật khẩu", FIRST, true).await?;
+    let refused = banner_with(&app, "không đúng").await?;
+    ensure!(
+        refused == "Cụm mật khẩu không đúng. Vui lòng nhập lại.",
+        "banner: {refused:?}"
+    );
+    app.screenshot("vault-04-old-passphrase-refused").await?;
+    sign_in(&app, CHANGED, "Đỗ Thị Anh").await?;
+    lock_now(&app).await?;
+
+    // She forgets it: the supervisor resets it.
+    sign_in(&app, SUPERVISOR, "Lê Văn Giám").await?;
+    app.button("Người thu nhận").await?.click().await?;
+    wait_screen(&app, "operators").await?;
+    app.button("Đặt lại cụm mật khẩu cho Đỗ Thị Anh")
+        .await?
+        .click()
+        .await?;
+    fill(&app, "Cụm mật khẩu mới", RESET, false).await?;
+    fill(&app, "Nhập lại cụm mật khẩu mới", RESET, true).await?;
+    banner_with(&app, "Đã đặt lại cụm mật khẩu cho Đỗ Thị Anh").await?;
+    app.screenshot("vault-05-reset").await?;
+    lock_now(&app).await?;
+
+    sign_in(&app, RESET, "Đỗ Thị Anh").await?;
+    app.quit().await?;
+    eprintln!("accounts session took {:?}", started.elapsed());
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_idle_session_locks_and_the_typed_draft_is_back_after_unlock() -> Result<()> {
+    const PASS: &str = "trăng rằm tháng tám";
+    let _lock = ONE_SESSION_AT_A_TIME.lock().await;
+    let started = std::time::Instant::now();
+    let app = AppSession::launch(
+        LaunchOptions::named("vault_idle_lock").env("GHIDANH_IDLE_LOCK_SECS", "3"),
+    )
+    .await?;
+    wait_screen(&app, "setup").await?;
+    fill(&app, "Họ và tên người thu nhận", "Lê Văn Giám", false).await?;
+    fill(&app, "Cụm mật khẩu", PASS, false).await?;
+    fill(&app, "Nhập lại cụm mật khẩu", PASS, true).await?;
+    wait_screen(&app, "main").await?;
+
+    // Type, then leave the keyboard alone: the autosave runs, then the idle lock.
+    fill(&app, "Họ, chữ đệm và tên khai sinh", "Vũ Thị Mai", false).await?;
+    fill(&app, "Số định danh cá nhân", "001190000001", false).await?;
+    app.wait_for(
+        "#save-status[data-state=\"saved\"]",
+        Duration::from_secs(10),
+    )
+    .await?;
+    let typed_at = std::time::Instant::now();
+    wait_screen(&app, "unlock").await?;
+    let after = typed_at.elapsed();
+    ensure!(
+        after >= Duration::from_secs(2),
+        "locked after only {after:?}"
+    );
+    let notice = banner_with(&app, "tự khoá").await?;
+    eprintln!("idle lock after {after:?}: {notice:?}");
+    app.screenshot("vault-06-idle-locked").await?;
+
+    fill(&app, "Cụm mật khẩu", PASS, true).await?;
+    wait_screen(&app, "main").await?;
+    let value = |label: &'static str| {
+        let app = &app;
+        async move {
+            anyhow::Ok(
+                app.field(label)
+                    .await?
+                    .prop("value")
+                    .await?
+                    .unwrap_or_default(),
+            )
+        }
+    };
+    let name = eventually("the draft to reopen", Duration::from_secs(10), || async {
+        let v = value("Họ, chữ đệm và tên khai sinh").await?;
+        Ok((!v.is_empty()).then_some(v))
+    })
+    .await?;
+    ensure!(name == "Vũ Thị Mai", "name after unlock: {name:?}");
+    let id = value("Số định danh cá nhân").await?;
+    ensure!(id == "001190000001", "ID after unlock: {id:?}");
+    let row = text_of(&app, "[data-enrollment-id][data-state=\"draft\"] .name").await?;
+    ensure!(row == "Vũ Thị Mai", "list shows {row:?}");
+    app.screenshot("vault-07-draft-back").await?;
+    app.quit().await?;
+    eprintln!("idle-lock session took {:?}", started.elapsed());
     Ok(())
 }

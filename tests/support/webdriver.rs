@@ -197,6 +197,46 @@ impl AppSession {
             .with_context(|| format!("waiting {timeout:?} for `{css}`"))
     }
 
+    /// The form control a visible `<label for>` names, found as a person finds it: by the
+    /// label's text (whitespace normalised), not by an id. Waits up to [`ELEMENT_TIMEOUT`].
+    pub async fn field(&self, label: &str) -> Result<Element> {
+        let xpath = format!(
+            "//label[normalize-space(.)={}][not(ancestor::*[@hidden])]",
+            xpath_literal(label)
+        );
+        let label_el = self
+            .client()
+            .wait()
+            .at_most(ELEMENT_TIMEOUT)
+            .for_element(Locator::XPath(&xpath))
+            .await
+            .with_context(|| format!("waiting for the label {label:?}"))?;
+        let id = label_el
+            .attr("for")
+            .await?
+            .with_context(|| format!("label {label:?} names no control"))?;
+        self.client()
+            .find(Locator::Id(&id))
+            .await
+            .with_context(|| format!("the control of label {label:?}"))
+    }
+
+    /// A visible button by its accessible name: its `aria-label`, else its text. Waits up to
+    /// [`ELEMENT_TIMEOUT`].
+    pub async fn button(&self, name: &str) -> Result<Element> {
+        let lit = xpath_literal(name);
+        let xpath = format!(
+            "//button[@aria-label={lit} or (not(@aria-label) and normalize-space(.)={lit})]\
+             [not(ancestor-or-self::*[@hidden])]"
+        );
+        self.client()
+            .wait()
+            .at_most(ELEMENT_TIMEOUT)
+            .for_element(Locator::XPath(&xpath))
+            .await
+            .with_context(|| format!("waiting for the button {name:?}"))
+    }
+
     /// Calls a Tauri command from inside the page, like the UI's `invoke()`.
     /// `Ok` carries the command's result, `Err` its rejection.
     pub async fn invoke(&self, command: &str, args: Value) -> Result<Value> {
@@ -292,6 +332,19 @@ impl Drop for AppSession {
         // polite session end and kill the processes; fields then drop in
         // order (driver group, Xvfb, data dir).
         self.driver.stop();
+    }
+}
+
+/// `text` as an XPath 1.0 string literal (which has no escapes: a text with both quote
+/// kinds becomes a `concat()`).
+fn xpath_literal(text: &str) -> String {
+    if !text.contains('\'') {
+        format!("'{text}'")
+    } else if !text.contains('"') {
+        format!("\"{text}\"")
+    } else {
+        let parts: Vec<String> = text.split('\'').map(|p| format!("'{p}'")).collect();
+        format!("concat({})", parts.join(", \"'\", "))
     }
 }
 
