@@ -487,3 +487,65 @@ async fn an_idle_session_locks_and_the_typed_draft_is_back_after_unlock() -> Res
     eprintln!("idle-lock session took {:?}", started.elapsed());
     Ok(())
 }
+
+#[tokio::test]
+async fn a_revoked_device_shows_the_wiped_screen() -> Result<()> {
+    use ghidanh_tests::process::free_ports;
+    use ghidanh_tests::{ghidanh, RegistryData, RegistryProcess};
+
+    const PASS: &str = "trăng rằm tháng tám";
+    let _lock = ONE_SESSION_AT_A_TIME.lock().await;
+    let started = std::time::Instant::now();
+    let root = tempfile::tempdir()?;
+    let [port] = free_ports::<1>()?;
+    let listen = format!("127.0.0.1:{port}");
+    let data = RegistryData::create(root.path(), &format!("http://{listen}"))?;
+    let _registry = RegistryProcess::start(&data, &listen)?;
+    let app = AppSession::launch(
+        LaunchOptions::named("vault_wiped").env("GHIDANH_PROVISIONING", data.provisioning.clone()),
+    )
+    .await?;
+    wait_screen(&app, "setup").await?;
+    fill(&app, "Họ và tên người thu nhận", "Lê Văn Giám", false).await?;
+    fill(&app, "Cụm mật khẩu", PASS, false).await?;
+    fill(&app, "Nhập lại cụm mật khẩu", PASS, true).await?;
+    wait_screen(&app, "main").await?;
+    let device = text_of(&app, "#device-id").await?;
+    ensure!(!device.trim().is_empty(), "no device id shown");
+    ensure!(app.data_dir().join("vault.keys").is_file(), "no vault made");
+
+    // The registry revokes the device; the next upload hears it and the kit wipes its vault.
+    ghidanh(&[
+        "registry",
+        "revoke-device",
+        "--data",
+        data.dir.to_str().context("non-UTF-8 path")?,
+        "--device",
+        device.trim(),
+    ])?;
+    fill(&app, "Họ, chữ đệm và tên khai sinh", "Nguyễn Văn An", false).await?;
+    set_date(&app, "#f-dateOfBirth", "1990-05-17").await?;
+    app.field("Giới tính")
+        .await?
+        .select_by_value("male")
+        .await?;
+    fill(&app, "Số định danh cá nhân", "001090123456", false).await?;
+    app.button("Hoàn tất và niêm phong").await?.click().await?;
+
+    wait_screen(&app, "wiped").await?;
+    let title = text_of(&app, "[data-screen=\"wiped\"] h1").await?;
+    ensure!(
+        title == "Máy này đã bị thu hồi; dữ liệu đã được xoá",
+        "title: {title:?}"
+    );
+    ensure!(
+        !app.data_dir().join("vault.keys").exists(),
+        "the key file outlived the wipe"
+    );
+    let status = app.invoke("app_status", json!({})).await?;
+    ensure!(status["state"] == "wiped", "app_status: {status}");
+    app.screenshot("vault-08-wiped").await?;
+    app.quit().await?;
+    eprintln!("wiped session took {:?}", started.elapsed());
+    Ok(())
+}
