@@ -282,7 +282,11 @@ impl Kit {
     pub fn lock(&self) -> Result<Status, KitError> {
         let session = lock(&self.session).take();
         if let Some(s) = session {
-            close_session(s)?;
+            // The vault is closed and its key zeroised even when the audit entry could not be
+            // written (disk full): the operator asked to lock, and locked it is.
+            if let Err(e) = close_session(s) {
+                tracing::error!(code = e.code(), detail = %e, "lock: audit entry not written");
+            }
         }
         self.status()
     }
