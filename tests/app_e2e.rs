@@ -278,9 +278,13 @@ async fn operator_enrolls_one_person_and_sees_the_registrys_receipt() -> Result<
         .await?
         .click()
         .await?;
-    app.wait_for(row, Duration::from_secs(15)).await?;
-    let again = text_of(&app, &format!("{row} .receipt-id")).await?;
+    // Retention (default 0 days) purged the person's data at this sign-in; the receipt stays.
+    let purged = "[data-enrollment-id][data-state=\"purged\"]";
+    app.wait_for(purged, Duration::from_secs(15)).await?;
+    let again = text_of(&app, &format!("{purged} .receipt-id")).await?;
     ensure!(again.trim() == receipt_shown, "after restart: {again:?}");
+    let name = text_of(&app, &format!("{purged} .name")).await?;
+    ensure!(name.contains("đã xoá"), "purged row shows {name:?}");
     app.screenshot("06-after-restart").await?;
     app.quit().await?;
     Ok(())

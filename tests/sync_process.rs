@@ -116,6 +116,19 @@ fn a_bundle_waits_while_the_registry_is_down_and_arrives_once_when_it_is_up() ->
     std::thread::sleep(Duration::from_millis(1000));
     ensure!(data.accepted_bundles()?.len() == 1);
     ensure!(kit.enrollment(id)?.receipt_id.as_deref() == Some(receipt_id.as_str()));
+
+    // Retention (default 0 days): at the next sign-in the person's data is gone from the kit;
+    // the receipt stays as proof of delivery.
+    kit.lock()?;
+    kit.unlock("mật khẩu 123")?;
+    let purged = kit.enrollment(id)?;
+    ensure!(
+        purged.state == EnrollmentState::Purged,
+        "{:?}",
+        purged.state
+    );
+    ensure!(purged.receipt_id.as_deref() == Some(receipt_id.as_str()));
+    ensure!(purged.input.birth_name.is_empty() && purged.input.personal_id.is_empty());
     Ok(())
 }
 

@@ -93,6 +93,13 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
 fn now_secs() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -240,6 +247,15 @@ impl Kit {
 
     fn open_session(&self, vault: Vault, operator: Operator) -> Result<Status, KitError> {
         self.import_provisioning(&vault)?;
+        // Retention runs at each sign-in (the idle lock makes that several times a day): what
+        // the registry accepted longer ago than the configured days loses its personal data.
+        let purged = vault.purge_due(now_ms())?;
+        if purged > 0 {
+            tracing::info!(
+                purged,
+                "retention: personal data of accepted enrollments purged"
+            );
+        }
         let vault = Arc::new(vault);
         let sync = self.runtime.as_ref().map(|rt| {
             let _guard = rt.enter();

@@ -79,7 +79,16 @@ export const ENROLLMENT_FIELDS: readonly EnrollmentField[] = [
   'personalId',
 ];
 
-export type EnrollmentState = 'draft' | 'sealed' | 'uploading' | 'accepted' | 'rejected';
+export type EnrollmentState =
+  | 'draft'
+  | 'finalised'
+  | 'approved'
+  | 'sealed'
+  | 'uploading'
+  | 'custody'
+  | 'accepted'
+  | 'rejected'
+  | 'purged';
 
 export interface EnrollmentSummary {
   id: string;

@@ -108,6 +108,22 @@ describe('main screen', () => {
     expect(row('e-2').querySelector('.personal-id')?.textContent).toBe('001090123456');
   });
 
+  it('a purged record says its data left the device and keeps its receipt id', async () => {
+    const empty = { birthName: '', dateOfBirth: '', sex: '' as const, personalId: '' };
+    const fake = unlocked([
+      rec('e-5', 'purged', { input: empty, receiptId: 'BN-000043' }),
+      rec('e-6', 'custody'),
+      rec('e-7', 'finalised'),
+    ]);
+    app = await boot(fake);
+    const label = (id: string): string => row(id).querySelector('.state-label')?.textContent ?? '';
+    expect(label('e-5')).toBe('Đã gửi xong, dữ liệu đã xoá khỏi máy');
+    expect(label('e-6')).toBe('Trạm huyện đã nhận');
+    expect(label('e-7')).toBe('Chờ duyệt');
+    expect(row('e-5').querySelector('.name')?.textContent).toBe('(dữ liệu cá nhân đã xoá theo thời hạn lưu giữ)');
+    expect(row('e-5').querySelector('.receipt-id')?.textContent).toBe('BN-000043');
+  });
+
   it('validates while typing (debounced) and on blur, showing the backend message', async () => {
     const fake = unlocked();
     // Canned answers keyed on the exact input; the rules themselves live in Rust.

@@ -7,10 +7,14 @@ export const POLL_INTERVAL_MS = 1000;
 
 const STATE_KEYS: Record<EnrollmentState, MessageKey> = {
   draft: 'state.draft',
+  finalised: 'state.finalised',
+  approved: 'state.approved',
   sealed: 'state.sealed',
   uploading: 'state.uploading',
+  custody: 'state.custody',
   accepted: 'state.accepted',
   rejected: 'state.rejected',
+  purged: 'state.purged',
 };
 
 export function stateLabel(state: EnrollmentState): string {
@@ -70,7 +74,9 @@ function setText(row: Element, selector: string, text: string): void {
 function fillRow(row: HTMLLIElement, e: EnrollmentSummary, current: string | null): void {
   row.dataset['enrollmentId'] = e.id;
   row.dataset['state'] = e.state;
-  setText(row, '.name', e.birthName.trim() || t('list.noName'));
+  // A purged row has no name left on this device: say why instead of "no name yet".
+  const noName = e.state === 'purged' ? t('list.purgedName') : t('list.noName');
+  setText(row, '.name', e.birthName.trim() || noName);
   row.querySelector('.name')?.classList.toggle('is-placeholder', e.birthName.trim() === '');
   setText(row, '.personal-id', e.personalId);
   setText(row, '.state-label', stateLabel(e.state));

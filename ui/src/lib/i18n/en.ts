@@ -98,6 +98,7 @@ export const en: Messages = {
   'list.title': 'Records',
   'list.empty': 'No records yet.',
   'list.noName': '(no name yet)',
+  'list.purgedName': '(personal data removed after the retention period)',
   'list.receipt': 'Receipt:',
   'list.reason': 'Reason:',
   'list.updated': 'Updated:',
@@ -108,6 +109,10 @@ export const en: Messages = {
   'state.uploading': 'Uploading',
   'state.accepted': 'Accepted',
   'state.rejected': 'Rejected',
+  'state.finalised': 'Awaiting review',
+  'state.approved': 'Approved',
+  'state.custody': 'Held by the district relay',
+  'state.purged': 'Delivered; data removed from this device',
 
   'error.unknown': 'An unknown error occurred.',
 };

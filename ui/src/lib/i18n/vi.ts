@@ -98,6 +98,7 @@ export const vi = {
   'list.title': 'Danh sách hồ sơ',
   'list.empty': 'Chưa có hồ sơ nào.',
   'list.noName': '(chưa có tên)',
+  'list.purgedName': '(dữ liệu cá nhân đã xoá theo thời hạn lưu giữ)',
   'list.receipt': 'Biên nhận:',
   'list.reason': 'Lý do:',
   'list.updated': 'Cập nhật:',
@@ -108,6 +109,10 @@ export const vi = {
   'state.uploading': 'Đang gửi',
   'state.accepted': 'Đã chấp nhận',
   'state.rejected': 'Bị từ chối',
+  'state.finalised': 'Chờ duyệt',
+  'state.approved': 'Đã duyệt',
+  'state.custody': 'Trạm huyện đã nhận',
+  'state.purged': 'Đã gửi xong, dữ liệu đã xoá khỏi máy',
 
   'error.unknown': 'Đã xảy ra lỗi không xác định.',
 } as const;
