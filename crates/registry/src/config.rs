@@ -41,6 +41,15 @@ impl DataDir {
         self.root.join("blobs")
     }
 
+    /// Partial bytes of resumable uploads, beside the finished blobs.
+    pub(crate) fn uploads(&self) -> PathBuf {
+        self.blobs().join("uploads")
+    }
+
+    pub(crate) fn upload_part(&self, upload_id: &str) -> PathBuf {
+        self.uploads().join(format!("{upload_id}.part"))
+    }
+
     pub(crate) fn blob(&self, bundle_id: BundleId) -> PathBuf {
         self.blobs().join(format!("{bundle_id}.gdb"))
     }

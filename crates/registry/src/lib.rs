@@ -20,11 +20,13 @@ mod serve;
 mod store;
 #[cfg(test)]
 mod test_support;
+mod uploads;
 
 pub use config::{BUNDLE_BODY_LIMIT, REGISTRATION_BODY_LIMIT};
 pub use error::RegistryError;
-pub use http::app;
+pub use http::{app, ROUTES};
 pub use ingest::Submission;
 pub use provision::{provision_device, revoke_device, RegisterError, Registered, Revoked};
 pub use registry::{init, list_bundles, read_keyring, rotate_key, Registry, StoredBundle};
 pub use serve::{serve, serve_with};
+pub use uploads::{Appended, UploadError, UploadState};

@@ -82,8 +82,8 @@ pub fn list_bundles(data_dir: &Path) -> Result<Vec<StoredBundle>, RegistryError>
 /// identical submissions racing each other give one acceptance and one duplicate.
 /// Calls block; async callers run them in `spawn_blocking`.
 pub struct Registry {
-    dir: DataDir,
-    keys: Keyring,
+    pub(crate) dir: DataDir,
+    pub(crate) keys: Keyring,
     store: Mutex<Store>,
 }
 
@@ -143,7 +143,7 @@ impl Registry {
             .map(|BundleRow { receipt_id, .. }| receipt_id))
     }
 
-    fn lock(&self) -> MutexGuard<'_, Store> {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Store> {
         // A panic while holding the lock cannot leave the store half-written (SQLite
         // transactions roll back), so a poisoned lock is safe to keep using.
         self.store.lock().unwrap_or_else(|p| p.into_inner())

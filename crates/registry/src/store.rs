@@ -61,6 +61,22 @@ CREATE TABLE revocations (
     reason     TEXT
 );
 "#,
+    r#"
+-- Resumable uploads (schema/openapi.yaml): one row per (bundle id, declared SHA-256), so
+-- creating the same upload again finds the first one. `upload_offset` is the durable
+-- offset: the partial file is fsynced before it grows. `receipt` is set once the upload
+-- completed and went through ingest; the partial file is gone by then.
+CREATE TABLE uploads (
+    upload_id     TEXT PRIMARY KEY,
+    bundle_id     TEXT NOT NULL,
+    sha256        BLOB NOT NULL,
+    upload_length INTEGER NOT NULL,
+    upload_offset INTEGER NOT NULL,
+    receipt       BLOB,
+    created_at    INTEGER NOT NULL,
+    UNIQUE (bundle_id, sha256)
+);
+"#,
 ];
 
 /// A device as the registry knows it.
@@ -141,6 +157,18 @@ pub(crate) struct RejectionRow {
     pub(crate) reason: String,
     pub(crate) receipt_id: ReceiptId,
     pub(crate) received_at: u64,
+}
+
+/// A resumable upload as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct UploadRow {
+    pub(crate) upload_id: String,
+    pub(crate) bundle_id: BundleId,
+    pub(crate) sha256: Sha256,
+    pub(crate) length: u64,
+    pub(crate) offset: u64,
+    /// The signed receipt, once the upload completed.
+    pub(crate) receipt: Option<Vec<u8>>,
 }
 
 /// An accepted bundle, as listed.
@@ -409,6 +437,110 @@ impl Store {
             });
         }
         Ok(out)
+    }
+
+    /// The upload with this id.
+    pub(crate) fn upload(&self, upload_id: &str) -> Result<Option<UploadRow>, RegistryError> {
+        self.upload_where("upload_id = ?1", params![upload_id])
+    }
+
+    /// The upload of these bytes of this bundle, if one was created.
+    pub(crate) fn upload_by_key(
+        &self,
+        bundle_id: BundleId,
+        sha256: Sha256,
+    ) -> Result<Option<UploadRow>, RegistryError> {
+        self.upload_where(
+            "bundle_id = ?1 AND sha256 = ?2",
+            params![bundle_id.to_string(), sha256.0.as_slice()],
+        )
+    }
+
+    fn upload_where(
+        &self,
+        condition: &str,
+        args: impl rusqlite::Params,
+    ) -> Result<Option<UploadRow>, RegistryError> {
+        let sql = format!(
+            "SELECT upload_id, bundle_id, sha256, upload_length, upload_offset, receipt
+             FROM uploads WHERE {condition}"
+        );
+        let row = self
+            .conn
+            .query_row(&sql, args, |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, Vec<u8>>(2)?,
+                    r.get::<_, i64>(3)?,
+                    r.get::<_, i64>(4)?,
+                    r.get::<_, Option<Vec<u8>>>(5)?,
+                ))
+            })
+            .optional()?;
+        let Some((upload_id, bundle_id, sha256, length, offset, receipt)) = row else {
+            return Ok(None);
+        };
+        Ok(Some(UploadRow {
+            upload_id,
+            bundle_id: BundleId::parse(&bundle_id)
+                .map_err(|_| RegistryError::Corrupt("upload bundle id"))?,
+            sha256: Sha256(
+                sha256
+                    .try_into()
+                    .map_err(|_| RegistryError::Corrupt("upload hash"))?,
+            ),
+            length: u64::try_from(length).map_err(|_| RegistryError::Corrupt("upload length"))?,
+            offset: u64::try_from(offset).map_err(|_| RegistryError::Corrupt("upload offset"))?,
+            receipt,
+        }))
+    }
+
+    pub(crate) fn insert_upload(&self, row: &UploadRow, now: u64) -> Result<(), RegistryError> {
+        self.conn.execute(
+            "INSERT INTO uploads
+               (upload_id, bundle_id, sha256, upload_length, upload_offset, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                row.upload_id,
+                row.bundle_id.to_string(),
+                row.sha256.0.as_slice(),
+                row.length as i64,
+                row.offset as i64,
+                now as i64
+            ],
+        )?;
+        Ok(())
+    }
+
+    pub(crate) fn set_upload_offset(
+        &self,
+        upload_id: &str,
+        offset: u64,
+    ) -> Result<(), RegistryError> {
+        self.conn.execute(
+            "UPDATE uploads SET upload_offset = ?2 WHERE upload_id = ?1",
+            params![upload_id, offset as i64],
+        )?;
+        Ok(())
+    }
+
+    pub(crate) fn complete_upload(
+        &self,
+        upload_id: &str,
+        receipt: &[u8],
+    ) -> Result<(), RegistryError> {
+        self.conn.execute(
+            "UPDATE uploads SET receipt = ?2, upload_offset = upload_length WHERE upload_id = ?1",
+            params![upload_id, receipt],
+        )?;
+        Ok(())
+    }
+
+    pub(crate) fn delete_upload(&self, upload_id: &str) -> Result<(), RegistryError> {
+        self.conn
+            .execute("DELETE FROM uploads WHERE upload_id = ?1", [upload_id])?;
+        Ok(())
     }
 
     #[cfg(test)]

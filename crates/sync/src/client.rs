@@ -2,7 +2,8 @@
 
 use std::time::Duration;
 
-use ghidanh_bundle::{Receipt, RegistryPublicKeys, RejectReason, Sha256, Verdict};
+use base64::Engine as _;
+use ghidanh_bundle::{Envelope, Receipt, RegistryPublicKeys, RejectReason, Sha256, Verdict};
 
 use crate::SyncError;
 
@@ -80,7 +81,24 @@ impl Client {
     }
 
     /// Sends one bundle; returns the receipt (verified, and about exactly these bytes) and its bytes.
+    ///
+    /// Uses resumable uploads (schema/openapi.yaml) in [`PIECE`]-sized pieces: after a
+    /// dropped connection it asks the registry for its offset and goes on from there. A
+    /// registry without them (404/405 on creation) gets the bundle in one POST.
     pub async fn upload(&self, bundle: &[u8]) -> Result<(Receipt, Vec<u8>), SyncError> {
+        let bytes = match self.upload_resumable(bundle).await? {
+            Some(bytes) => bytes,
+            None => self.upload_whole(bundle).await?,
+        };
+        let receipt = Receipt::verify(&bytes, &self.registry).map_err(SyncError::BadReceipt)?;
+        if receipt.submission_sha256 != Sha256::of(bundle) {
+            return Err(SyncError::ReceiptMismatch);
+        }
+        Ok((receipt, bytes))
+    }
+
+    /// The single POST of the whole bundle (registries before resumable uploads).
+    async fn upload_whole(&self, bundle: &[u8]) -> Result<Vec<u8>, SyncError> {
         let resp = self
             .http
             .post(format!("{}/api/v1/bundles", self.base))
@@ -96,13 +114,177 @@ impl Client {
                 code: error_code(resp).await,
             });
         }
-        let bytes = resp.bytes().await.map_err(unreachable)?.to_vec();
-        let receipt = Receipt::verify(&bytes, &self.registry).map_err(SyncError::BadReceipt)?;
-        if receipt.submission_sha256 != Sha256::of(bundle) {
-            return Err(SyncError::ReceiptMismatch);
-        }
-        Ok((receipt, bytes))
+        Ok(resp.bytes().await.map_err(unreachable)?.to_vec())
     }
+
+    /// The receipt bytes through a resumable upload; `None` when the registry has no
+    /// resumable uploads or the bytes are not a bundle (the single POST then lets the
+    /// registry say why in a signed receipt).
+    async fn upload_resumable(&self, bundle: &[u8]) -> Result<Option<Vec<u8>>, SyncError> {
+        let Ok(envelope) = Envelope::parse(bundle) else {
+            return Ok(None);
+        };
+        let digest = base64::engine::general_purpose::STANDARD.encode(Sha256::of(bundle).0);
+        let resp = self
+            .http
+            .post(format!("{}/api/v1/uploads", self.base))
+            .header(UPLOAD_LENGTH, bundle.len())
+            .header(UPLOAD_COMPLETE, "?0")
+            .header(REPR_DIGEST, format!("sha-256=:{digest}:"))
+            .header(BUNDLE_ID, envelope.header().bundle_id.to_string())
+            .send()
+            .await
+            .map_err(unreachable)?;
+        let status = resp.status().as_u16();
+        if status == 404 || status == 405 {
+            return Ok(None);
+        }
+        if status != 201 {
+            return Err(SyncError::Http {
+                status,
+                code: error_code(resp).await,
+            });
+        }
+        let url = self.upload_url(&resp)?;
+        let mut at = Position::of(&resp)?;
+        let mut interruptions = 0u32;
+        // Each round either moves forward or counts an interruption; a registry that keeps
+        // answering the same offset must not hold the worker forever.
+        let max_rounds = bundle.len() / PIECE + 8 + 4 * MAX_RESUMES as usize;
+        for _ in 0..max_rounds {
+            if at.complete {
+                return self.completed_receipt(&url).await.map(Some);
+            }
+            match self.append(&url, bundle, at.offset).await {
+                Ok(Appended::Receipt(bytes)) => return Ok(Some(bytes)),
+                Ok(Appended::At(next)) => at = next,
+                Err(e @ SyncError::Unreachable(_)) => {
+                    interruptions += 1;
+                    if interruptions > MAX_RESUMES {
+                        return Err(e);
+                    }
+                    tracing::info!(error = %e, "upload interrupted; asking the registry where it is");
+                    at = self.position(&url).await?;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Err(SyncError::Protocol("the upload makes no progress"))
+    }
+
+    /// Sends the piece starting at `offset`.
+    async fn append(&self, url: &str, bundle: &[u8], offset: u64) -> Result<Appended, SyncError> {
+        let start = usize::try_from(offset)
+            .ok()
+            .filter(|s| *s <= bundle.len())
+            .ok_or(SyncError::Protocol("offset beyond the bundle"))?;
+        let end = bundle.len().min(start.saturating_add(PIECE));
+        let last = end == bundle.len();
+        let resp = self
+            .http
+            .patch(url)
+            .header(reqwest::header::CONTENT_TYPE, PARTIAL_UPLOAD)
+            .header(UPLOAD_OFFSET, offset)
+            .header(UPLOAD_COMPLETE, if last { "?1" } else { "?0" })
+            .body(bundle[start..end].to_vec())
+            .send()
+            .await
+            .map_err(unreachable)?;
+        match resp.status().as_u16() {
+            200 if last => Ok(Appended::Receipt(
+                resp.bytes().await.map_err(unreachable)?.to_vec(),
+            )),
+            // 409: the registry holds another offset (a piece arrived whose answer was
+            // lost) or already completed; it names where it is.
+            204 | 409 => Ok(Appended::At(Position::of(&resp)?)),
+            status => Err(SyncError::Http {
+                status,
+                code: error_code(resp).await,
+            }),
+        }
+    }
+
+    /// Asks the registry for the upload's durable offset.
+    async fn position(&self, url: &str) -> Result<Position, SyncError> {
+        let resp = self.http.head(url).send().await.map_err(unreachable)?;
+        if !resp.status().is_success() {
+            return Err(SyncError::Http {
+                status: resp.status().as_u16(),
+                code: "upload_offset".to_owned(),
+            });
+        }
+        Position::of(&resp)
+    }
+
+    /// The receipt of an upload that completed (its answer may have been lost).
+    async fn completed_receipt(&self, url: &str) -> Result<Vec<u8>, SyncError> {
+        let resp = self.http.get(url).send().await.map_err(unreachable)?;
+        let status = resp.status();
+        if !status.is_success() {
+            return Err(SyncError::Http {
+                status: status.as_u16(),
+                code: error_code(resp).await,
+            });
+        }
+        Ok(resp.bytes().await.map_err(unreachable)?.to_vec())
+    }
+
+    /// The upload's URL from `Location`, only ever on this registry's upload path: a
+    /// hostile answer must not send the bundle elsewhere.
+    fn upload_url(&self, resp: &reqwest::Response) -> Result<String, SyncError> {
+        let location = resp
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .ok_or(SyncError::Protocol("no Location for the upload"))?;
+        let path = location.strip_prefix(&self.base).unwrap_or(location);
+        let id = path
+            .strip_prefix("/api/v1/uploads/")
+            .filter(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric()))
+            .ok_or(SyncError::Protocol("unexpected upload Location"))?;
+        Ok(format!("{}/api/v1/uploads/{id}", self.base))
+    }
+}
+
+/// Size of one appended piece: a dropped connection costs at most this much again.
+pub const PIECE: usize = 64 * 1024;
+/// Resumptions within one `upload` call; past them the worker's backoff takes over (and
+/// the next call resumes too: the registry finds the upload by bundle id and digest).
+const MAX_RESUMES: u32 = 5;
+/// Media type of an appended piece (draft-ietf-httpbis-resumable-upload).
+const PARTIAL_UPLOAD: &str = "application/partial-upload";
+const UPLOAD_OFFSET: &str = "upload-offset";
+const UPLOAD_COMPLETE: &str = "upload-complete";
+const UPLOAD_LENGTH: &str = "upload-length";
+const REPR_DIGEST: &str = "repr-digest";
+const BUNDLE_ID: &str = "ghidanh-bundle-id";
+
+/// Where the registry says an upload is.
+#[derive(Debug, Clone, Copy)]
+struct Position {
+    offset: u64,
+    complete: bool,
+}
+
+impl Position {
+    fn of(resp: &reqwest::Response) -> Result<Position, SyncError> {
+        let h = resp.headers();
+        let offset = h
+            .get(UPLOAD_OFFSET)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .ok_or(SyncError::Protocol("no valid Upload-Offset"))?;
+        let complete = h
+            .get(UPLOAD_COMPLETE)
+            .is_some_and(|v| v.as_bytes() == b"?1");
+        Ok(Position { offset, complete })
+    }
+}
+
+/// What an appended piece led to.
+enum Appended {
+    Receipt(Vec<u8>),
+    At(Position),
 }
 
 impl Client {

@@ -12,6 +12,9 @@ pub enum SyncError {
         /// The `code` of the JSON error body, when there was one.
         code: String,
     },
+    /// The registry's upload answers break the protocol (no offset, a foreign Location).
+    #[error("registry broke the upload protocol: {0}")]
+    Protocol(&'static str),
     /// The receipt does not parse or its signature does not verify.
     #[error("receipt refused: {0}")]
     BadReceipt(ghidanh_bundle::Error),
@@ -31,6 +34,8 @@ impl SyncError {
             SyncError::Http { status, .. } => *status >= 500 || *status == 429 || *status == 408,
             // A receipt that fails to verify may be a proxy's error page: retry.
             SyncError::BadReceipt(_) | SyncError::ReceiptMismatch => true,
+            // A proxy in the way, or a registry mid-upgrade: try again later.
+            SyncError::Protocol(_) => true,
             SyncError::Vault(_) => false,
         }
     }

@@ -13,6 +13,6 @@ mod error;
 mod worker;
 
 pub use backoff::Backoff;
-pub use client::{Client, Registration};
+pub use client::{Client, Registration, PIECE};
 pub use error::SyncError;
 pub use worker::{spawn, SyncConfig, SyncHandle};

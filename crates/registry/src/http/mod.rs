@@ -4,6 +4,7 @@ mod bundles;
 mod devices;
 mod error;
 mod health;
+mod uploads;
 
 use std::sync::Arc;
 
@@ -15,6 +16,20 @@ use crate::config::{BUNDLE_BODY_LIMIT, REGISTRATION_BODY_LIMIT};
 use crate::Registry;
 
 pub(crate) use error::ApiError;
+
+/// Every route [`app`] serves, with its methods: the API contract test checks this list
+/// against `schema/openapi.yaml` and against the router's answers.
+pub const ROUTES: &[(&str, &[&str])] = &[
+    ("/api/v1/health", &["GET"]),
+    ("/api/v1/devices/register", &["POST"]),
+    ("/api/v1/bundles", &["POST"]),
+    ("/api/v1/bundles/{bundle_id}", &["GET"]),
+    ("/api/v1/uploads", &["POST"]),
+    (
+        "/api/v1/uploads/{upload_id}",
+        &["GET", "HEAD", "PATCH", "DELETE"],
+    ),
+];
 
 /// The registry's HTTP API.
 pub fn app(registry: Arc<Registry>) -> Router {
@@ -29,6 +44,18 @@ pub fn app(registry: Arc<Registry>) -> Router {
             post(bundles::submit).layer(DefaultBodyLimit::max(BUNDLE_BODY_LIMIT)),
         )
         .route("/api/v1/bundles/{bundle_id}", get(bundles::status))
+        .route(
+            "/api/v1/uploads",
+            post(uploads::create).layer(DefaultBodyLimit::max(BUNDLE_BODY_LIMIT)),
+        )
+        .route(
+            "/api/v1/uploads/{upload_id}",
+            get(uploads::fetch_receipt)
+                .head(uploads::offset)
+                .patch(uploads::append)
+                .delete(uploads::cancel)
+                .layer(DefaultBodyLimit::max(BUNDLE_BODY_LIMIT)),
+        )
         .fallback(|| async { ApiError::NotFound })
         .with_state(registry)
 }

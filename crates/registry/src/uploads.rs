@@ -1,0 +1,268 @@
+//! Resumable uploads (draft-ietf-httpbis-resumable-upload): a bundle arrives in pieces,
+//! each piece fsynced before the durable offset in SQLite moves past it, and the complete
+//! bytes go through exactly the same [`ingest`](crate::ingest) as a single POST.
+//!
+//! An upload is keyed by (bundle id, declared SHA-256): creating it again returns the
+//! first one, so a kit that lost every answer still resumes where the registry is.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{Read, Seek, SeekFrom, Write};
+
+use ghidanh_bundle::{BundleId, Envelope, Sha256};
+use rand::RngCore;
+use time::OffsetDateTime;
+
+use crate::blobs;
+use crate::config::BUNDLE_BODY_LIMIT;
+use crate::registry::unix_now;
+use crate::store::{Store, UploadRow};
+use crate::{ingest, Registry, RegistryError};
+
+/// Why an upload request is refused. Each maps to one HTTP status and error code.
+#[derive(Debug, thiserror::Error)]
+pub enum UploadError {
+    /// No upload with this id (never created, cancelled, or refused after completion).
+    #[error("no such upload")]
+    NotFound,
+    /// The declared length is over the bundle size limit.
+    #[error("upload length {length} is over the limit of {limit} bytes")]
+    TooLarge {
+        /// Declared length.
+        length: u64,
+        /// The limit ([`BUNDLE_BODY_LIMIT`]).
+        limit: u64,
+    },
+    /// The request's offset is not the upload's durable offset.
+    #[error("offset {provided} does not match the upload offset {expected}")]
+    OffsetMismatch {
+        /// The upload's offset.
+        expected: u64,
+        /// The request's offset.
+        provided: u64,
+    },
+    /// The upload already completed; its receipt is at `GET` on the upload.
+    #[error("the upload is already complete")]
+    AlreadyComplete {
+        /// Its length.
+        length: u64,
+    },
+    /// The piece would end past the declared length, or the upload was declared complete
+    /// short of it, or created again with another length.
+    #[error("inconsistent length: the upload is {length} bytes")]
+    InconsistentLength {
+        /// The declared length.
+        length: u64,
+    },
+    /// The complete bytes do not hash to the declared SHA-256 or name another bundle: the
+    /// upload is dropped and must start again.
+    #[error("the uploaded bytes do not match the declared digest or bundle id")]
+    DigestMismatch,
+    /// The registry failed.
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+}
+
+/// Where an upload stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadState {
+    /// The upload's id (its resource is `/api/v1/uploads/{id}`).
+    pub upload_id: String,
+    /// Declared length in bytes.
+    pub length: u64,
+    /// Durable offset: bytes the registry holds.
+    pub offset: u64,
+    /// Whether the upload completed (its receipt is kept).
+    pub complete: bool,
+}
+
+impl From<&UploadRow> for UploadState {
+    fn from(r: &UploadRow) -> Self {
+        UploadState {
+            upload_id: r.upload_id.clone(),
+            length: r.length,
+            offset: r.offset,
+            complete: r.receipt.is_some(),
+        }
+    }
+}
+
+/// What an append led to.
+#[derive(Debug, Clone)]
+pub enum Appended {
+    /// More bytes are expected.
+    Partial(UploadState),
+    /// The upload completed: the signed receipt, as a single POST would have answered.
+    Complete {
+        /// The signed receipt bytes.
+        receipt: Vec<u8>,
+        /// The upload's length.
+        length: u64,
+    },
+}
+
+/// Whether `s` can be an upload id (32 lower-case hex digits); anything else names no
+/// upload and never reaches the file system.
+pub(crate) fn is_upload_id(s: &str) -> bool {
+    s.len() == 32 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+impl Registry {
+    /// Creates the upload of `length` bytes of `bundle_id` hashing to `sha256`, or returns
+    /// the one already created for them.
+    pub fn create_upload(
+        &self,
+        bundle_id: BundleId,
+        sha256: Sha256,
+        length: u64,
+    ) -> Result<UploadState, UploadError> {
+        let limit = BUNDLE_BODY_LIMIT as u64;
+        if length > limit {
+            return Err(UploadError::TooLarge { length, limit });
+        }
+        let store = self.lock();
+        if let Some(row) = store.upload_by_key(bundle_id, sha256)? {
+            if row.length != length {
+                return Err(UploadError::InconsistentLength { length: row.length });
+            }
+            return Ok(UploadState::from(&row));
+        }
+        let mut id = [0u8; 16];
+        rand::thread_rng().fill_bytes(&mut id);
+        let row = UploadRow {
+            upload_id: hex::encode(id),
+            bundle_id,
+            sha256,
+            length,
+            offset: 0,
+            receipt: None,
+        };
+        // The file first: an open row always has its partial file.
+        let dir = self.dir.uploads();
+        fs::create_dir_all(&dir).map_err(|e| RegistryError::io("creating", &dir, e))?;
+        let part = self.dir.upload_part(&row.upload_id);
+        File::create(&part)
+            .and_then(|f| f.sync_all())
+            .map_err(|e| RegistryError::io("creating", &part, e))?;
+        blobs::sync_dir(&dir)?;
+        store.insert_upload(&row, unix_now())?;
+        tracing::info!(upload_id = %row.upload_id, %bundle_id, length, "upload created");
+        Ok(UploadState::from(&row))
+    }
+
+    /// The upload's state.
+    pub fn upload_state(&self, upload_id: &str) -> Result<UploadState, UploadError> {
+        Ok(UploadState::from(
+            &self.upload_row(&self.lock(), upload_id)?,
+        ))
+    }
+
+    /// The signed receipt of a completed upload (`None` while it is incomplete).
+    pub fn upload_receipt(&self, upload_id: &str) -> Result<Option<Vec<u8>>, UploadError> {
+        Ok(self.upload_row(&self.lock(), upload_id)?.receipt)
+    }
+
+    /// Appends `bytes` at `offset`; with `complete`, the upload ends with them and goes
+    /// through ingest.
+    pub fn append_upload(
+        &self,
+        upload_id: &str,
+        offset: u64,
+        bytes: &[u8],
+        complete: bool,
+    ) -> Result<Appended, UploadError> {
+        let mut store = self.lock();
+        let row = self.upload_row(&store, upload_id)?;
+        if row.receipt.is_some() {
+            return Err(UploadError::AlreadyComplete { length: row.length });
+        }
+        if offset != row.offset {
+            return Err(UploadError::OffsetMismatch {
+                expected: row.offset,
+                provided: offset,
+            });
+        }
+        let end = offset
+            .checked_add(bytes.len() as u64)
+            .filter(|end| *end <= row.length)
+            .ok_or(UploadError::InconsistentLength { length: row.length })?;
+        if complete && end != row.length {
+            return Err(UploadError::InconsistentLength { length: row.length });
+        }
+        let part = self.dir.upload_part(upload_id);
+        if !bytes.is_empty() {
+            write_at(&part, offset, bytes)?;
+            store.set_upload_offset(upload_id, end)?;
+        }
+        if !complete {
+            return Ok(Appended::Partial(UploadState {
+                offset: end,
+                ..UploadState::from(&row)
+            }));
+        }
+        let body = read_part(&part, row.length)?;
+        let declared_id = Envelope::parse(&body).ok().map(|e| e.header().bundle_id);
+        if Sha256::of(&body) != row.sha256 || declared_id.is_some_and(|id| id != row.bundle_id) {
+            store.delete_upload(upload_id)?;
+            let _ = fs::remove_file(&part);
+            return Err(UploadError::DigestMismatch);
+        }
+        let submission = ingest::ingest(
+            &mut store,
+            &self.dir,
+            &self.keys,
+            &body,
+            OffsetDateTime::now_utc(),
+        )?;
+        store.complete_upload(upload_id, &submission.bytes)?;
+        // The receipt is committed: the partial bytes are no longer needed (an accepted
+        // bundle has its own blob by now).
+        let _ = fs::remove_file(&part);
+        Ok(Appended::Complete {
+            receipt: submission.bytes,
+            length: row.length,
+        })
+    }
+
+    /// Cancels an upload: its row and partial bytes are removed.
+    pub fn cancel_upload(&self, upload_id: &str) -> Result<(), UploadError> {
+        let store = self.lock();
+        let row = self.upload_row(&store, upload_id)?;
+        store.delete_upload(&row.upload_id)?;
+        let _ = fs::remove_file(self.dir.upload_part(upload_id));
+        Ok(())
+    }
+
+    fn upload_row(&self, store: &Store, upload_id: &str) -> Result<UploadRow, UploadError> {
+        if !is_upload_id(upload_id) {
+            return Err(UploadError::NotFound);
+        }
+        store.upload(upload_id)?.ok_or(UploadError::NotFound)
+    }
+}
+
+/// Writes `bytes` at `offset` and fsyncs. Bytes past `offset` (from a write whose offset
+/// never committed, before a crash) are cut first.
+fn write_at(part: &std::path::Path, offset: u64, bytes: &[u8]) -> Result<(), RegistryError> {
+    let mut file = OpenOptions::new()
+        .write(true)
+        .open(part)
+        .map_err(|e| RegistryError::io("opening", part, e))?;
+    file.set_len(offset)
+        .and_then(|()| file.seek(SeekFrom::Start(offset)).map(|_| ()))
+        .and_then(|()| file.write_all(bytes))
+        .and_then(|()| file.sync_all())
+        .map_err(|e| RegistryError::io("writing", part, e))
+}
+
+fn read_part(part: &std::path::Path, length: u64) -> Result<Vec<u8>, RegistryError> {
+    let mut body = Vec::new();
+    File::open(part)
+        .and_then(|f| f.take(length).read_to_end(&mut body))
+        .map_err(|e| RegistryError::io("reading", part, e))?;
+    if body.len() as u64 != length {
+        return Err(RegistryError::Corrupt(
+            "partial upload shorter than its offset",
+        ));
+    }
+    Ok(body)
+}
