@@ -165,12 +165,32 @@ async fn resending_the_same_bytes_gets_a_verified_duplicate_naming_the_first_rec
         prov.registry.clone(),
         Duration::from_secs(5),
     )?;
+    // Through a resumable upload the registry finds the completed upload and hands back its
+    // receipt: the same acceptance, not a second one.
     let (receipt, _) = client.upload(&bytes).await?;
+    ensure!(
+        receipt.verdict == Verdict::Accepted && receipt.receipt_id.to_string() == first_receipt,
+        "resumable resend gave {:?} {}",
+        receipt.verdict,
+        receipt.receipt_id
+    );
+    ensure!(data.accepted_bundles()?.len() == 1);
+
+    // The single POST of the same bytes goes through the decision again: a signed duplicate
+    // naming the first receipt.
+    let resp = reqwest::Client::new()
+        .post(format!("{}/api/v1/bundles", prov.registry_url))
+        .header("content-type", "application/octet-stream")
+        .body(bytes.clone())
+        .send()
+        .await?;
+    ensure!(resp.status() == 200, "POST gave {}", resp.status());
+    let receipt = ghidanh_bundle::Receipt::verify(&resp.bytes().await?, &prov.registry)?;
     match receipt.verdict {
         Verdict::Duplicate {
             accepted_receipt_id,
         } => ensure!(accepted_receipt_id.to_string() == first_receipt),
-        other => bail!("second send gave {other:?}"),
+        other => bail!("second POST gave {other:?}"),
     }
     ensure!(data.accepted_bundles()?.len() == 1);
 
