@@ -133,8 +133,8 @@ fn a_bundle_waits_while_the_registry_is_down_and_arrives_once_when_it_is_up() ->
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn resending_the_same_bytes_gets_a_verified_duplicate_naming_the_first_receipt() -> Result<()>
-{
+async fn resending_delivered_bytes_gets_the_first_receipt_back_or_a_duplicate_naming_it(
+) -> Result<()> {
     let root = tempfile::tempdir()?;
     let [port] = free_ports::<1>()?;
     let listen = format!("127.0.0.1:{port}");
