@@ -3,7 +3,7 @@ import type { App } from '../app';
 import { FakeBackend, fakeErrorMessage, fakeFieldError, type FakeRecord } from '../backend/fake';
 import type { FieldError } from '../backend/types';
 import { $, $input, boot, key, text, tick, type } from '../testing';
-import { AUTOSAVE_DELAY_MS, SEALED_NOTICE_MS, VALIDATE_DELAY_MS } from './form';
+import { AUTOSAVE_DELAY_MS, AUTOSAVE_MAX_WAIT_MS, SEALED_NOTICE_MS, VALIDATE_DELAY_MS } from './form';
 
 let app: App | null = null;
 
@@ -152,13 +152,15 @@ describe('main screen', () => {
     expect(text('[data-error-for="birthName"]')).toBe('');
   });
 
-  it('autosaves one second after the last keystroke, always into the same draft', async () => {
+  it('autosaves one second after the first unsaved keystroke, always into the same draft', async () => {
     const fake = unlocked();
     app = await boot(fake);
     type('#f-birthName', 'Võ');
     await tick(500);
     type('#f-birthName', 'Võ Thị');
-    await tick(AUTOSAVE_DELAY_MS - 10);
+    // Not one second after the last keystroke (a pure debounce): the max-wait counts from
+    // the first unsaved one, and the save takes what the field holds by then.
+    await tick(AUTOSAVE_MAX_WAIT_MS - 500 - 10);
     expect(calls(fake, 'save_draft')).toHaveLength(0);
     await tick(10);
     expect(calls(fake, 'save_draft')).toEqual([[null, { birthName: 'Võ Thị', dateOfBirth: '', sex: '', personalId: '' }]]);
@@ -172,6 +174,43 @@ describe('main screen', () => {
     expect(row('draft-0001').querySelector('.name')?.textContent).toBe('Võ Thị Sáu');
     expect(row('draft-0001').getAttribute('aria-current')).toBe('true');
     expect(text('#form-context')).toContain('draft-0001');
+  });
+
+  it('saves at least once a second while the operator types without a pause (max-wait)', async () => {
+    const fake = unlocked();
+    app = await boot(fake);
+    // What was issued when, and what the field held at that moment.
+    const typed: string[] = [];
+    const saves: { at: number; saved: string; onScreen: string; lastTyped: string | undefined }[] = [];
+    const saveDraft = fake.saveDraft.bind(fake);
+    vi.spyOn(fake, 'saveDraft').mockImplementation((id, input) => {
+      saves.push({ at: Date.now(), saved: input.birthName, onScreen: $input('#f-birthName').value, lastTyped: typed[typed.length - 1] });
+      return saveDraft(id, input);
+    });
+    const start = Date.now();
+    const full = 'Nguyễn Thị Minh Khai';
+    // One keystroke every 200 ms for 3 s: never a pause as long as the debounce.
+    for (let at = 0; at < 3000; at += 200) {
+      const value = full.slice(0, typed.length + 1);
+      type('#f-birthName', value);
+      typed.push(value);
+      await tick(200);
+    }
+    const issued = saves.map((s) => ({ ...s, at: s.at - start }));
+    // Each second of typing has its save; without the max-wait there would be none yet.
+    for (const end of [1000, 2000, 3000]) {
+      expect(issued.some((s) => s.at > end - AUTOSAVE_MAX_WAIT_MS && s.at <= end), `a save in (${end - 1000}, ${end}] ms`).toBe(true);
+    }
+    for (const s of issued) {
+      // The latest text at that moment: what the field held, the last keystroke before it.
+      expect(s.saved).toBe(s.onScreen);
+      expect(s.saved).toBe(s.lastTyped);
+    }
+    // All into one draft.
+    expect(calls(fake, 'save_draft').map((c) => c[0])).toEqual([null, ...issued.slice(1).map(() => 'draft-0001')]);
+    // Once the typing stops, the last keystroke is saved too.
+    await tick(AUTOSAVE_DELAY_MS);
+    expect(fake.records[0]?.input.birthName).toBe(typed[typed.length - 1]);
   });
 
   it('autosave shows the errors the save returned, for touched fields only', async () => {

@@ -14,6 +14,12 @@ import { debounce, field, h, showFieldErrors, tx } from '../ui/dom';
 
 export const VALIDATE_DELAY_MS = 300;
 export const AUTOSAVE_DELAY_MS = 1000;
+/**
+ * While edits keep coming, a save still starts at least this long after the first unsaved
+ * one: a crash loses at most the last second of typing (a pure debounce would never save
+ * an operator who types without pausing).
+ */
+export const AUTOSAVE_MAX_WAIT_MS = 1000;
 /** How long the "sealed, waiting to be sent" notice stays (unless typing starts first). */
 export const SEALED_NOTICE_MS = 8000;
 
@@ -223,7 +229,7 @@ export function createEnrollmentForm(opts: EnrollmentFormOptions): EnrollmentFor
     saving = saving.then(run, run);
     return saving;
   };
-  const autosave = debounce(() => void queueSave(false), AUTOSAVE_DELAY_MS);
+  const autosave = debounce(() => void queueSave(false), AUTOSAVE_DELAY_MS, { maxWaitMs: AUTOSAVE_MAX_WAIT_MS });
 
   const flush = async (): Promise<void> => {
     autosave.cancel();

@@ -80,20 +80,34 @@ export function showFieldErrors(
   }
 }
 
-/** Runs f once, ms after the last call to the returned function. */
-export function debounce(f: () => void, ms: number): { (): void; cancel(): void; pending(): boolean } {
+/**
+ * Runs f once, ms after the last call to the returned function. With maxWaitMs, a stream
+ * of calls that never pauses for ms still runs f at least every maxWaitMs, counted from
+ * the first call since f last ran (lodash's debounce maxWait, trailing edge only).
+ */
+export function debounce(
+  f: () => void,
+  ms: number,
+  opts: { maxWaitMs?: number } = {},
+): { (): void; cancel(): void; pending(): boolean } {
   let timer: ReturnType<typeof setTimeout> | null = null;
+  let maxTimer: ReturnType<typeof setTimeout> | null = null;
+  const cancel = (): void => {
+    if (timer !== null) clearTimeout(timer);
+    if (maxTimer !== null) clearTimeout(maxTimer);
+    timer = null;
+    maxTimer = null;
+  };
+  const fire = (): void => {
+    cancel();
+    f();
+  };
   const run = (): void => {
     if (timer !== null) clearTimeout(timer);
-    timer = setTimeout(() => {
-      timer = null;
-      f();
-    }, ms);
+    timer = setTimeout(fire, ms);
+    if (opts.maxWaitMs !== undefined && maxTimer === null) maxTimer = setTimeout(fire, opts.maxWaitMs);
   };
-  run.cancel = (): void => {
-    if (timer !== null) clearTimeout(timer);
-    timer = null;
-  };
+  run.cancel = cancel;
   run.pending = (): boolean => timer !== null;
   return run;
 }
