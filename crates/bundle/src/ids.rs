@@ -79,6 +79,34 @@ uuid_id!(
     ReceiptId
 );
 
+/// A BLAKE3-256 digest: what the envelope header commits the ciphertext with.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Blake3(pub [u8; 32]);
+
+impl Blake3 {
+    /// Digest of `bytes`.
+    pub fn of(bytes: &[u8]) -> Blake3 {
+        Blake3(*blake3::hash(bytes).as_bytes())
+    }
+
+    /// Lower-case hex.
+    pub fn to_hex(self) -> String {
+        hex::encode(self.0)
+    }
+}
+
+impl fmt::Debug for Blake3 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Blake3({})", self.to_hex())
+    }
+}
+
+impl fmt::Display for Blake3 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_hex())
+    }
+}
+
 /// A SHA-256 digest.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Sha256(pub [u8; 32]);

@@ -23,7 +23,7 @@ pub mod testkit;
 pub use envelope::seal_with_rng;
 pub use envelope::{seal, Envelope, Header};
 pub use error::Error;
-pub use ids::{BundleId, DeviceId, EnrollmentId, OperatorId, ReceiptId, Sha256};
+pub use ids::{Blake3, BundleId, DeviceId, EnrollmentId, OperatorId, ReceiptId, Sha256};
 pub use keys::{
     DeviceKey, DevicePublicKey, KeyId, Keyring, Recipients, RegistryKeys, RegistryPublicKeys,
     RelayKeys, RelayPublicKey,

@@ -1,5 +1,6 @@
 //! Sample values for tests of this and other crates (feature `testkit`; never in a release).
 
+mod hpke_trace;
 pub mod vectors;
 
 use std::collections::BTreeMap;

@@ -75,7 +75,7 @@ fn a_flipped_ciphertext_byte_is_a_ciphertext_mismatch_and_a_flipped_signature_a_
     bad[last] ^= 0x80;
     assert_eq!(
         Envelope::parse(&bad).unwrap().verify(),
-        Err(Error::CiphertextMismatch("SHA-256"))
+        Err(Error::CiphertextMismatch("BLAKE3"))
     );
     let env = Envelope::parse(&f.bytes).unwrap();
     let sig_at = f.bytes.len() - env.ciphertext().len() - 1;

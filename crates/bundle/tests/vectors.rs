@@ -11,7 +11,7 @@ fn dir() -> PathBuf {
 #[test]
 fn the_committed_vectors_are_exactly_what_the_generator_writes() {
     let generated = generate();
-    assert_eq!(generated.len(), 14);
+    assert_eq!(generated.len(), 19);
     for v in &generated {
         let on_disk = std::fs::read_to_string(dir().join(&v.name)).unwrap_or_default();
         assert!(
@@ -68,7 +68,84 @@ fn the_failure_vectors_cover_every_named_failure() {
         "truncated",
         "body_too_long",
         "unsupported_version",
+        "bad_magic",
+        "open_failed",
+        "malformed_cbor",
+        "trailing_bytes",
+        "bad_field",
     ] {
         assert!(expects.iter().any(|x| x == e), "no vector for {e}");
     }
+}
+
+/// What someone with only schema/bundle.md and a vector file does, with off-the-shelf
+/// primitives and none of this crate: every intermediate value checks against the next.
+#[test]
+fn the_intermediate_values_let_a_stranger_check_each_step() {
+    use chacha20poly1305::aead::{Aead, KeyInit, Payload as AeadPayload};
+    use ed25519_dalek::{Signature, Verifier, VerifyingKey};
+
+    let mut checked = 0;
+    for v in generate() {
+        let f = Vector::parse(&v.text);
+        if !f.fields.contains_key("hpke_key") {
+            continue;
+        }
+        let arr = |k: &str| -> [u8; 32] { f.bytes(k).try_into().expect(k) };
+        // Receiver side of the KEM: X25519(skR, enc) is the sender's dh (05 is sealed to a
+        // key whose secret the file does not give: that is its point).
+        let pk_r = if f.fields.contains_key("recipient_seal_public") {
+            f.bytes("recipient_seal_public")
+        } else {
+            let sk_r = x25519_dalek::StaticSecret::from(arr("registry_seal_secret"));
+            let dh = sk_r.diffie_hellman(&x25519_dalek::PublicKey::from(arr("enc")));
+            assert_eq!(dh.as_bytes(), &arr("hpke_dh"), "{}", v.name);
+            f.bytes("registry_seal_public")
+        };
+        // Sender side: pkE = X25519(skE, base) is enc, and kem_context = enc || pkR.
+        let pk_e =
+            x25519_dalek::PublicKey::from(&x25519_dalek::StaticSecret::from(arr("hpke_sk_e")));
+        assert_eq!(pk_e.as_bytes(), &arr("enc"), "{}", v.name);
+        assert_eq!(
+            f.bytes("hpke_kem_context"),
+            [f.bytes("enc"), pk_r].concat(),
+            "{}",
+            v.name
+        );
+        // The AEAD with key and base_nonce opens the ciphertext to the payload.
+        let aead = chacha20poly1305::ChaCha20Poly1305::new(arr("hpke_key").as_slice().into());
+        let nonce: [u8; 12] = f.bytes("hpke_base_nonce").try_into().expect("nonce");
+        let opened = aead
+            .decrypt(
+                &nonce.into(),
+                AeadPayload {
+                    msg: &f.bytes("ciphertext"),
+                    aad: &f.bytes("aad"),
+                },
+            )
+            .expect(&v.name);
+        assert_eq!(opened, f.bytes("payload_cbor"), "{}", v.name);
+        // The header's digest, the device's signature, and the bundle's byte layout.
+        assert_eq!(
+            blake3::hash(&f.bytes("ciphertext")).as_bytes(),
+            &arr("ct_blake3"),
+            "{}",
+            v.name
+        );
+        let signed = f.bytes("signed");
+        assert_eq!(&signed[..8], b"GDBUNDL1");
+        assert_eq!(&signed[12..], f.bytes("header_cbor").as_slice());
+        let key = VerifyingKey::from_bytes(&arr("device_public")).expect("device key");
+        let sig: [u8; 64] = f.bytes("signature").try_into().expect("signature");
+        key.verify(&signed, &Signature::from_bytes(&sig))
+            .expect(&v.name);
+        assert_eq!(
+            f.bytes("bundle"),
+            [signed, f.bytes("signature"), f.bytes("ciphertext")].concat(),
+            "{}",
+            v.name
+        );
+        checked += 1;
+    }
+    assert_eq!(checked, 6, "the fully spelled-out vectors");
 }

@@ -9,6 +9,12 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+/// mimalloc, not glibc's malloc: glibc hands each 400 KB bundle buffer back to the kernel on
+/// free and faults it in again on the next (~100 page faults per seal or open, a third of
+/// the time `ghidanh bench bundle` measured); the registry serves the same sizes all day.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "ghidanh", version, about = "Ghi Danh enrollment kit tools")]
 struct Cli {

@@ -62,8 +62,23 @@ fn verify_exits_0_1_2_and_reports_the_reason() {
 
     let junk = dir.path().join("junk");
     std::fs::write(&junk, b"GDBUNDL1\xff\xff\xff\xff").unwrap();
+    // Malformed bytes are an invalid bundle (1), for every subcommand; a missing file is usage (2).
     let o = ghidanh(&["bundle", "verify", p(&junk), "--json"]);
-    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(json(&o)["error"], "body_too_long");
+    assert_eq!(json(&o)["valid"], false);
+    let o = ghidanh(&["bundle", "inspect", p(&junk), "--json"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(json(&o)["error"], "body_too_long");
+    let key = dir.path().join("any.key");
+    std::fs::write(
+        &key,
+        hex::encode(RegistryKeys::generate().secret_bytes().as_slice()),
+    )
+    .unwrap();
+    let o = ghidanh(&["bundle", "open", p(&junk), "--key", p(&key), "--json"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(json(&o)["opened"], false);
     assert_eq!(json(&o)["error"], "body_too_long");
     let o = ghidanh(&["bundle", "verify", p(&dir.path().join("missing"))]);
     assert_eq!(o.status.code(), Some(2));

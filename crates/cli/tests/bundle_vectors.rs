@@ -8,8 +8,9 @@ use ghidanh_bundle::testkit::vectors::{generate, Vector};
 const BIN: &str = env!("CARGO_BIN_EXE_ghidanh");
 
 /// Failures found before or while verifying; the others show only when opening.
-const VERIFY_STAGE: [&str; 7] = [
+const VERIFY_STAGE: [&str; 8] = [
     "truncated",
+    "malformed_cbor",
     "body_too_long",
     "bad_signature",
     "ciphertext_mismatch",
@@ -48,7 +49,8 @@ fn verify_and_open_report_each_vectors_expectation() {
             assert_eq!(out.status.code(), Some(0), "{}", v.name);
             assert_eq!(json["opened"], true, "{}", v.name);
         } else {
-            assert_ne!(out.status.code(), Some(0), "{}", v.name);
+            assert_eq!(out.status.code(), Some(1), "{}", v.name);
+            assert_eq!(json["opened"], false, "{}", v.name);
             assert_eq!(json["error"], expect, "{}", v.name);
         }
 
@@ -61,7 +63,7 @@ fn verify_and_open_report_each_vectors_expectation() {
         // a payload that is not (08) verifies and fails only on opening.
         let header_stage = v.name.starts_with("06-") || VERIFY_STAGE.contains(&expect);
         if header_stage {
-            assert_ne!(out.status.code(), Some(0), "{}", v.name);
+            assert_eq!(out.status.code(), Some(1), "{}", v.name);
             assert_eq!(json["error"], expect, "{}", v.name);
         } else {
             // ok, wrong_recipient and a non-deterministic payload all verify: only the

@@ -9,7 +9,8 @@ use std::collections::BTreeMap;
 use rand_chacha::rand_core::{RngCore as RngCore06, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 
-use crate::envelope::{seal_plaintext, MAGIC};
+use super::hpke_trace::{self, Trace};
+use crate::envelope::{aad, seal_plaintext, HPKE_INFO, MAGIC};
 use crate::{
     frame, Biometrics, BundleId, CustodyReceipt, DeviceId, DeviceKey, EnrollmentId, Envelope,
     Error, Keyring, OperatorId, OperatorRef, Payload, Receipt, ReceiptId, RegistryKeys,
@@ -23,6 +24,7 @@ pub const SEED: [u8; 32] = *b"ghidanh/vectors/v1\0\0\0\0\0\0\0\0\0\0\0\0\0\0";
 pub const CREATED_AT: u64 = 1_790_000_100;
 
 /// Adapts the rand_core 0.6 ChaCha20 RNG to the rand_core 0.9 traits hpke takes.
+#[derive(Clone)]
 struct Rng09(ChaCha20Rng);
 
 impl rand_core_09::RngCore for Rng09 {
@@ -183,8 +185,19 @@ pub fn generate() -> Vec<VectorFile> {
             .hex("device_public", &device.public().to_bytes())
     };
 
+    // Seals with the vector RNG and recomputes the same sealing step by step from the same
+    // ephemeral randomness (the first 32 bytes hpke draws): a bundle whose trace disagrees
+    // with what the `hpke` crate made comes out empty, and the vector tests fail.
     let sealed = |rng: &mut Rng09, plaintext: &[u8], p: &Payload, to: &RegistryKeys| {
-        seal_plaintext(
+        let ikm_e = bytes32(&mut rng.clone());
+        let trace = hpke_trace::trace(
+            ikm_e,
+            &to.public().seal_bytes(),
+            HPKE_INFO,
+            &aad(p.bundle_id, p.device_id),
+            plaintext,
+        );
+        let bundle = seal_plaintext(
             plaintext,
             p.bundle_id,
             p.device_id,
@@ -193,25 +206,39 @@ pub fn generate() -> Vec<VectorFile> {
             CREATED_AT,
             rng,
         )
-        .unwrap_or_default()
+        .unwrap_or_default();
+        let agrees = Envelope::parse(&bundle).is_ok_and(|env| {
+            env.header().enc() == trace.enc && env.ciphertext() == trace.ciphertext.as_slice()
+        });
+        (if agrees { bundle } else { Vec::new() }, trace)
     };
-    let parts = |bundle: &[u8]| -> (Vec<u8>, Vec<u8>, Vec<u8>) {
-        match Envelope::parse(bundle) {
-            Ok(env) => (
-                env.header_body().to_vec(),
-                env.header().enc().to_vec(),
-                env.ciphertext().to_vec(),
-            ),
+    let full = |b: Builder, plaintext: &[u8], p: &Payload, (bundle, t): &(Vec<u8>, Trace)| {
+        let (header, signature) = match Envelope::parse(bundle) {
+            Ok(env) => (env.header_body().to_vec(), signature_of(bundle)),
             Err(_) => Default::default(),
-        }
-    };
-    let full = |b: Builder, plaintext: &[u8], bundle: &[u8]| {
-        let (header, enc, ct) = parts(bundle);
+        };
         keys(b)
             .hex("payload_cbor", plaintext)
+            .hex("aad", &aad(p.bundle_id, p.device_id))
+            .text("hpke_info", "ghidanh/bundle/v1")
+            .hex("hpke_ikm_e", &t.ikm_e)
+            .hex("hpke_sk_e", &t.sk_e)
+            .hex("hpke_dh", &t.dh)
+            .hex("hpke_kem_context", &t.kem_context)
+            .hex("hpke_shared_secret", &t.shared_secret)
+            .hex("hpke_key_schedule_context", &t.key_schedule_context)
+            .hex("hpke_secret", &t.secret)
+            .hex("hpke_key", &t.key)
+            .hex("hpke_base_nonce", &t.base_nonce)
+            .hex("enc", &t.enc)
+            .hex("ciphertext", &t.ciphertext)
+            .hex("ct_blake3", blake3::hash(&t.ciphertext).as_bytes())
             .hex("header_cbor", &header)
-            .hex("enc", &enc)
-            .hex("ciphertext", &ct)
+            .hex(
+                "signed",
+                bundle.get(..12 + header.len()).unwrap_or_default(),
+            )
+            .hex("signature", &signature)
             .hex("bundle", bundle)
             .build()
     };
@@ -220,7 +247,8 @@ pub fn generate() -> Vec<VectorFile> {
 
     let p_min = payload(&mut rng, Biometrics::default());
     let pt_min = p_min.to_cbor().unwrap_or_default();
-    let b_min = sealed(&mut rng, &pt_min, &p_min, &registry);
+    let s_min = sealed(&mut rng, &pt_min, &p_min, &registry);
+    let b_min = s_min.0.clone();
     out.push(full(
         Builder::new(
             "01-ok-minimal",
@@ -228,12 +256,13 @@ pub fn generate() -> Vec<VectorFile> {
             "a bundle with no biometrics; opens to payload_cbor",
         ),
         &pt_min,
-        &b_min,
+        &p_min,
+        &s_min,
     ));
 
     let p_full = payload(&mut rng, super::sample_biometrics());
     let pt_full = p_full.to_cbor().unwrap_or_default();
-    let b_full = sealed(&mut rng, &pt_full, &p_full, &registry);
+    let s_full = sealed(&mut rng, &pt_full, &p_full, &registry);
     out.push(full(
         Builder::new(
             "02-ok-biometrics",
@@ -241,10 +270,11 @@ pub fn generate() -> Vec<VectorFile> {
             "a face, nine fingers and one exception (left little, bandaged)",
         ),
         &pt_full,
-        &b_full,
+        &p_full,
+        &s_full,
     ));
 
-    // The last byte of ct_sha256 in the header: still decodes, the signature fails.
+    // The last byte of ct_blake3 in the header: still decodes, the signature fails.
     let mut flipped = b_min.clone();
     if let Some(at) = find(&b_min, &sha_of_ct(&b_min)) {
         flipped[at + 31] ^= 0x01;
@@ -253,7 +283,7 @@ pub fn generate() -> Vec<VectorFile> {
         keys(Builder::new(
             "03-flipped-header-byte",
             "bad_signature",
-            "01-ok-minimal with the last byte of ct_sha256 flipped",
+            "01-ok-minimal with the last byte of ct_blake3 flipped",
         ))
         .hex("bundle", &flipped)
         .build(),
@@ -275,16 +305,18 @@ pub fn generate() -> Vec<VectorFile> {
 
     let p_other = payload(&mut rng, Biometrics::default());
     let pt_other = p_other.to_cbor().unwrap_or_default();
-    let b_other = sealed(&mut rng, &pt_other, &p_other, &other);
+    let s_other = sealed(&mut rng, &pt_other, &p_other, &other);
     out.push(full(
         Builder::new(
             "05-wrong-key-id",
             "wrong_recipient",
             "sealed to another registry key (recipient names it); verifies, cannot be opened",
         )
-        .text("recipient_key_id", other.public().key_id().as_str()),
+        .text("recipient_key_id", other.public().key_id().as_str())
+        .hex("recipient_seal_public", &other.public().seal_bytes()),
         &pt_other,
-        &b_other,
+        &p_other,
+        &s_other,
     ));
 
     // created_at written with an 8-byte head (0x1b) instead of 4 (0x1a), re-signed.
@@ -327,7 +359,7 @@ pub fn generate() -> Vec<VectorFile> {
 
     // A payload whose v is written as 0x18 0x02: sealed and signed correctly, refused on open.
     let pt_bad = replace(&pt_min, b"\x61v\x02", b"\x61v\x18\x02");
-    let b_bad = sealed(&mut rng, &pt_bad, &p_min, &registry);
+    let s_bad = sealed(&mut rng, &pt_bad, &p_min, &registry);
     out.push(full(
         Builder::new(
             "08-payload-not-deterministic",
@@ -335,7 +367,8 @@ pub fn generate() -> Vec<VectorFile> {
             "verifies; the payload's v is in a long integer head, so opening refuses it",
         ),
         &pt_bad,
-        &b_bad,
+        &p_min,
+        &s_bad,
     ));
 
     let cut = &b_min[..40];
@@ -431,12 +464,97 @@ pub fn generate() -> Vec<VectorFile> {
         .text("kind", "receipt"),
         &flipped,
     ));
+
+    // The remaining named failures (spec § "Failure codes"), each on 01-ok-minimal.
+    let mut wrong_magic = b_min.clone();
+    wrong_magic[7] = b'9';
+    out.push(
+        keys(Builder::new(
+            "15-bad-magic",
+            "bad_magic",
+            "01-ok-minimal with the magic GDBUNDL9",
+        ))
+        .hex("bundle", &wrong_magic)
+        .build(),
+    );
+
+    // The tag's last byte flipped, the header's digest recomputed and re-signed: every
+    // check a relay can make passes; only the registry's AEAD open fails.
+    let mut bad_tag = b_min.clone();
+    if let Some(last) = bad_tag.last_mut() {
+        *last ^= 0x01;
+    }
+    let new_digest = match Envelope::parse(&bad_tag) {
+        Ok(env) => *blake3::hash(env.ciphertext()).as_bytes(),
+        Err(_) => [0; 32],
+    };
+    let old_digest = sha_of_ct(&b_min);
+    let b_tag = resign(&bad_tag, &device, |h| replace(h, &old_digest, &new_digest));
+    out.push(
+        keys(Builder::new(
+            "16-open-failed",
+            "open_failed",
+            "01-ok-minimal with the tag's last byte flipped, ct_blake3 recomputed, re-signed",
+        ))
+        .hex("bundle", &b_tag)
+        .build(),
+    );
+
+    // A header body that is not CBOR at all (a map head, then nothing), validly signed.
+    let b_cbor = resign(&b_min, &device, |_| vec![0xa9, 0x61]);
+    out.push(
+        keys(Builder::new(
+            "17-header-malformed-cbor",
+            "malformed_cbor",
+            "a header body of the two bytes a9 61 (a map that ends early), validly signed",
+        ))
+        .hex("bundle", &b_cbor)
+        .build(),
+    );
+
+    // A payload followed by one stray byte: sealed and signed correctly, refused on open.
+    let pt_trailing = [pt_min.as_slice(), &[0x00]].concat();
+    let s_trailing = sealed(&mut rng, &pt_trailing, &p_min, &registry);
+    out.push(full(
+        Builder::new(
+            "18-payload-trailing-bytes",
+            "trailing_bytes",
+            "verifies; the payload is followed by a 00 byte, so opening refuses it",
+        ),
+        &pt_trailing,
+        &p_min,
+        &s_trailing,
+    ));
+
+    // A header naming another bundle id than the payload inside it.
+    let mut p_moved = p_min.clone();
+    p_moved.bundle_id = BundleId::from_bytes(bytes16(&mut rng));
+    let s_moved = sealed(&mut rng, &pt_min, &p_moved, &registry);
+    out.push(full(
+        Builder::new(
+            "19-payload-bad-field",
+            "bad_field",
+            "verifies and opens; the payload's bundle_id is not the header's, so it is refused",
+        ),
+        &pt_min,
+        &p_moved,
+        &s_moved,
+    ));
     out
+}
+
+/// The 64 signature bytes that follow a frame's body.
+fn signature_of(frame: &[u8]) -> Vec<u8> {
+    let len = u32::from_be_bytes([frame[8], frame[9], frame[10], frame[11]]) as usize;
+    frame
+        .get(12 + len..12 + len + 64)
+        .unwrap_or_default()
+        .to_vec()
 }
 
 fn sha_of_ct(bundle: &[u8]) -> [u8; 32] {
     match Envelope::parse(bundle) {
-        Ok(env) => env.header().ciphertext_sha256.0,
+        Ok(env) => env.header().ciphertext_blake3.0,
         Err(_) => [0; 32],
     }
 }

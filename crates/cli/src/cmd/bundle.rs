@@ -1,15 +1,17 @@
 //! `ghidanh bundle inspect | verify | open`: a bundle's header and checks, without or with
 //! the registry's key.
 //!
-//! Exit codes, for every subcommand: 0 valid (or opened), 1 invalid (signature, ciphertext,
-//! recipient or payload), 2 usage (unreadable file, not a bundle, unreadable key file).
+//! Exit codes, for every subcommand: 0 valid (or opened), 1 invalid (malformed bytes,
+//! signature, ciphertext, recipient or payload), 2 usage (unreadable file or key file, bad
+//! arguments). Bytes that are not a well-formed bundle are an invalid bundle, not a usage
+//! error: a relay scripting `verify` must treat both the same way, as "do not pass on".
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Subcommand;
 use ghidanh_bundle::{
-    Envelope, Error as BundleError, ExceptionReason, FingerCapture, Header, Payload, Sha256,
+    Blake3, Envelope, Error as BundleError, ExceptionReason, FingerCapture, Header, Payload, Sha256,
 };
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
@@ -18,7 +20,7 @@ use time::OffsetDateTime;
 pub enum BundleCmd {
     /// Print a bundle's header and check its signature and ciphertext hash.
     ///
-    /// Exit code 0: valid; 1: signature or ciphertext does not verify; 2: not a bundle.
+    /// Exit code 0: valid; 1: malformed, or signature or ciphertext does not verify; 2: usage.
     Inspect {
         /// The bundle file.
         file: PathBuf,
@@ -28,7 +30,7 @@ pub enum BundleCmd {
     },
     /// Check a bundle's device signature and ciphertext hash (what a relay can check).
     ///
-    /// Exit code 0: valid; 1: does not verify; 2: not a bundle.
+    /// Exit code 0: valid; 1: malformed or does not verify; 2: usage.
     Verify {
         /// The bundle file.
         file: PathBuf,
@@ -39,7 +41,7 @@ pub enum BundleCmd {
     /// Verify, open with the registry's key file and print the payload as JSON.
     /// Images are shown as their size and SHA-256, never as bytes.
     ///
-    /// Exit code 0: opened; 1: does not verify or cannot be opened; 2: usage.
+    /// Exit code 0: opened; 1: malformed, does not verify or cannot be opened; 2: usage.
     Open {
         /// The bundle file.
         file: PathBuf,
@@ -72,16 +74,22 @@ fn read(file: &Path) -> Result<Vec<u8>, ExitCode> {
     })
 }
 
-fn parse<'a>(file: &Path, bytes: &'a [u8], json: bool) -> Result<Envelope<'a>, ExitCode> {
+/// Splits and decodes the header; malformed bytes are reported (under `verdict_key`,
+/// `valid` or `opened`, as the command's other answers are) and are an invalid bundle.
+fn parse<'a>(
+    file: &Path,
+    bytes: &'a [u8],
+    json: bool,
+    verdict_key: &str,
+) -> Result<Envelope<'a>, ExitCode> {
     Envelope::parse(bytes).map_err(|e| {
         if json {
-            println!(
-                "{}",
-                serde_json::json!({"valid": false, "error": e.code(), "message": e.to_string()})
-            );
+            let mut out = serde_json::json!({"error": e.code(), "message": e.to_string()});
+            out[verdict_key] = false.into();
+            println!("{out}");
         }
-        eprintln!("error: {} is not a bundle: {e}", file.display());
-        ExitCode::from(USAGE)
+        eprintln!("error: {} is not a well-formed bundle: {e}", file.display());
+        ExitCode::from(INVALID)
     })
 }
 
@@ -90,7 +98,7 @@ fn inspect(file: &Path, json: bool) -> ExitCode {
         Ok(b) => b,
         Err(code) => return code,
     };
-    let envelope = match parse(file, &bytes, json) {
+    let envelope = match parse(file, &bytes, json, "valid") {
         Ok(env) => env,
         Err(code) => return code,
     };
@@ -112,7 +120,7 @@ fn verify(file: &Path, json: bool) -> ExitCode {
         Ok(b) => b,
         Err(code) => return code,
     };
-    let envelope = match parse(file, &bytes, json) {
+    let envelope = match parse(file, &bytes, json, "valid") {
         Ok(env) => env,
         Err(code) => return code,
     };
@@ -159,7 +167,7 @@ fn open(file: &Path, key: &Path, json: bool) -> ExitCode {
         Ok(b) => b,
         Err(code) => return code,
     };
-    let envelope = match parse(file, &bytes, json) {
+    let envelope = match parse(file, &bytes, json, "opened") {
         Ok(env) => env,
         Err(code) => return code,
     };
@@ -269,7 +277,7 @@ impl Checks {
             // `verify` checks the signature first: anything but BadSignature means it held.
             signature: !matches!(envelope.verify(), Err(BundleError::BadSignature)),
             ciphertext: ct.len() as u64 == h.ciphertext_len
-                && Sha256::of(ct) == h.ciphertext_sha256,
+                && Blake3::of(ct) == h.ciphertext_blake3,
         }
     }
 
@@ -286,7 +294,7 @@ fn print_text(h: &Header, c: &Checks) {
     println!("created          {}", rfc3339(h.created_at));
     println!("recipient key    {}", h.recipient);
     println!("ciphertext       {} bytes", h.ciphertext_len);
-    println!("ciphertext hash  {}", h.ciphertext_sha256);
+    println!("ciphertext hash  {}", h.ciphertext_blake3);
     println!("signature        {}", ok(c.signature));
     println!("ciphertext check {}", ok(c.ciphertext));
     println!(
@@ -303,7 +311,7 @@ fn to_json(h: &Header, c: &Checks) -> serde_json::Value {
         "createdAt": rfc3339(h.created_at),
         "recipientKeyId": h.recipient.as_str(),
         "ciphertextLength": h.ciphertext_len,
-        "ciphertextSha256": h.ciphertext_sha256.to_hex(),
+        "ciphertextBlake3": h.ciphertext_blake3.to_hex(),
         "signatureValid": c.signature,
         "ciphertextValid": c.ciphertext,
         "valid": c.valid(),

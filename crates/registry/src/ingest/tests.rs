@@ -97,7 +97,7 @@ fn tampering_is_caught_where_it_happened() {
     let env = Envelope::parse(&bytes).unwrap();
     let ct_at = bytes.len() - env.ciphertext().len();
     let body_end = ct_at - 64;
-    let hash = env.header().ciphertext_sha256.0;
+    let hash = env.header().ciphertext_blake3.0;
     let hash_at = bytes.windows(32).position(|w| w == hash).unwrap();
     drop(env);
     let flip = |i: usize| {
@@ -105,7 +105,7 @@ fn tampering_is_caught_where_it_happened() {
         b[i] ^= 0x01;
         b
     };
-    // A byte inside ct_sha256 decodes fine; the signature fails.
+    // A byte inside ct_blake3 decodes fine; the signature fails.
     assert_eq!(rejected(&f, &flip(hash_at + 31)), "bad_signature");
     // Keys sort by their encoding, so the header ends inside device_key: not the registered
     // key, or (for about half of all keys) not a curve point at all.
@@ -302,7 +302,7 @@ fn a_revoked_device_gets_a_signed_device_revoked_and_nothing_is_stored() {
     .unwrap();
     assert_eq!(rejected(&f, &stranger), "device_key_mismatch");
     let env = Envelope::parse(&bytes).unwrap();
-    let hash = env.header().ciphertext_sha256.0;
+    let hash = env.header().ciphertext_blake3.0;
     let hash_at = bytes.windows(32).position(|w| w == hash).unwrap();
     drop(env);
     let mut flipped = bytes.clone();
