@@ -1,3 +1,5 @@
+use std::fmt;
+
 use serde::{Deserialize, Serialize};
 use time::format_description::well_known::Rfc3339;
 use time::{Date, OffsetDateTime};
@@ -24,7 +26,12 @@ fn vietnam() -> String {
 /// This is what a draft holds and what travels inside a bundle; [`ValidRecord`]
 /// is what it becomes once every rule holds. Empty strings mean "not given". Fields added after
 /// the first four default when missing, so drafts and bundles of the 4-field form still read.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// Its `Debug` names the fields that are filled and shows no value (personal data), e.g.
+/// `EnrollmentInput { filled: [birth_name, personal_id, …], .. }`; so do the `Debug`s of every
+/// other type here that carries a person's data (the parts of the input, [`ValidRecord`] and
+/// its parts). A test that needs to see what differs compares the fields themselves.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct EnrollmentInput {
     /// Họ, chữ đệm và tên khai sinh.
@@ -145,7 +152,7 @@ impl Default for EnrollmentInput {
 }
 
 /// A relative as typed: all empty means not given.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct PersonInput {
     /// Họ, chữ đệm và tên.
@@ -157,7 +164,7 @@ pub struct PersonInput {
 }
 
 /// An address as typed: current province and commune codes and the street text.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct AddressInput {
     /// Three-digit current province code.
@@ -169,7 +176,7 @@ pub struct AddressInput {
 }
 
 /// The previous card as typed.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct PreviousCardInput {
     /// 9 or 12 digits.
@@ -181,7 +188,7 @@ pub struct PreviousCardInput {
 }
 
 /// The representative as typed.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct RepresentativeInput {
     /// Họ, chữ đệm và tên.
@@ -207,7 +214,7 @@ pub struct ConsentInput {
 }
 
 /// A relative on the record.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct PersonRef {
     /// Name.
     pub name: PersonName,
@@ -218,7 +225,7 @@ pub struct PersonRef {
 }
 
 /// The person who acts for someone under 14 or without legal capacity.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Representative {
     /// Name.
     pub name: PersonName,
@@ -233,7 +240,7 @@ pub struct Representative {
 }
 
 /// The card or CMND issued before.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct PreviousCard {
     /// Its number.
     pub number: CardNumber,
@@ -262,7 +269,7 @@ pub enum LegalCapacity {
 }
 
 /// An enrollment record that obeys every rule. Only [`ValidRecord::validate`] makes one.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct ValidRecord {
     birth_name: BirthName,
     other_name: Option<PersonName>,
@@ -956,6 +963,248 @@ fn consent(
         _ => Err(()),
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// Debug without personal data
+
+/// The one rule for `Debug` of a type that carries a person's data (issue 4): it names the
+/// fields that are filled — `EnrollmentInput { filled: [birth_name, father.name, …], .. }` —
+/// and never shows a value, not even a length or a code (a sex, a blood type, a religion
+/// are personal data too). So no name, number, address, date or code of a person reaches a
+/// panic message, a `{:?}` log line or a failed `assert_eq!`. A test that needs to see what
+/// differs compares the fields themselves.
+///
+/// Every hand-written `Debug` below builds one of these; `crates/record/tests/redaction.rs`
+/// fails if any of them shows a value.
+#[derive(Default)]
+struct Redacted(Vec<String>);
+
+impl Redacted {
+    /// `name` is filled when `value` holds more than blanks (as [`given`] decides).
+    fn text(self, name: &str, value: &str) -> Redacted {
+        self.flag(name, given(value).is_some())
+    }
+
+    /// `name` is filled when `filled` (an option that is `Some`, a box that is ticked).
+    fn flag(mut self, name: &str, filled: bool) -> Redacted {
+        if filled {
+            self.0.push(name.to_owned());
+        }
+        self
+    }
+
+    /// The filled fields of a part of the record, named `prefix.field`.
+    fn part(mut self, prefix: &str, part: Redacted) -> Redacted {
+        self.0
+            .extend(part.0.into_iter().map(|name| format!("{prefix}.{name}")));
+        self
+    }
+
+    fn finish(&self, f: &mut fmt::Formatter<'_>, type_name: &str) -> fmt::Result {
+        struct Names<'a>(&'a [String]);
+        impl fmt::Debug for Names<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                struct Bare<'a>(&'a str);
+                impl fmt::Debug for Bare<'_> {
+                    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                        f.write_str(self.0)
+                    }
+                }
+                f.debug_list()
+                    .entries(self.0.iter().map(|n| Bare(n)))
+                    .finish()
+            }
+        }
+        f.debug_struct(type_name)
+            .field("filled", &Names(&self.0))
+            .finish_non_exhaustive()
+    }
+}
+
+impl EnrollmentInput {
+    fn redacted(&self) -> Redacted {
+        Redacted::default()
+            .text("birth_name", &self.birth_name)
+            .text("other_name", &self.other_name)
+            .text("personal_id", &self.personal_id)
+            .text("old_id_number", &self.old_id_number)
+            .text("date_of_birth", &self.date_of_birth)
+            .text("sex", &self.sex)
+            .text("place_of_birth", &self.place_of_birth)
+            .text("birth_registration_place", &self.birth_registration_place)
+            .text("hometown", &self.hometown)
+            .text("ethnicity", &self.ethnicity)
+            .text("religion", &self.religion)
+            .text("nationality", &self.nationality)
+            .text("blood_type", &self.blood_type)
+            .part("father", self.father.redacted())
+            .part("mother", self.mother.redacted())
+            .part("spouse", self.spouse.redacted())
+            .part("permanent_residence", self.permanent_residence.redacted())
+            .part("temporary_residence", self.temporary_residence.redacted())
+            .part("current_residence", self.current_residence.redacted())
+            .text("marital_status", &self.marital_status)
+            .text("household_relationship", &self.household_relationship)
+            .text("phone", &self.phone)
+            .text("email", &self.email)
+            .text("occupation", &self.occupation)
+            .part("previous_card", self.previous_card.redacted())
+            .flag("lacks_legal_capacity", self.lacks_legal_capacity)
+            .part("representative", self.representative.redacted())
+            .text("consent.given_by", &self.consent.given_by)
+            .text("consent.time", &self.consent.time)
+    }
+}
+
+impl PersonInput {
+    fn redacted(&self) -> Redacted {
+        Redacted::default()
+            .text("name", &self.name)
+            .text("personal_id", &self.personal_id)
+            .text("nationality", &self.nationality)
+    }
+}
+
+impl AddressInput {
+    fn redacted(&self) -> Redacted {
+        Redacted::default()
+            .text("province", &self.province)
+            .text("commune", &self.commune)
+            .text("street", &self.street)
+    }
+}
+
+impl PreviousCardInput {
+    fn redacted(&self) -> Redacted {
+        Redacted::default()
+            .text("number", &self.number)
+            .text("issue_date", &self.issue_date)
+            .text("issue_place", &self.issue_place)
+    }
+}
+
+impl RepresentativeInput {
+    fn redacted(&self) -> Redacted {
+        Redacted::default()
+            .text("name", &self.name)
+            .text("personal_id", &self.personal_id)
+            .text("nationality", &self.nationality)
+            .text("relationship", &self.relationship)
+            .text("reason", &self.reason)
+    }
+}
+
+impl PersonRef {
+    fn redacted(&self) -> Redacted {
+        Redacted::default()
+            .flag("name", true)
+            .flag("personal_id", self.personal_id.is_some())
+            .flag("nationality", self.nationality.is_some())
+    }
+}
+
+impl Representative {
+    fn redacted(&self) -> Redacted {
+        Redacted::default()
+            .flag("name", true)
+            .flag("relationship", true)
+            .flag("personal_id", self.personal_id.is_some())
+            .flag("nationality", self.nationality.is_some())
+            .flag("reason", self.reason.is_some())
+    }
+}
+
+impl PreviousCard {
+    fn redacted(&self) -> Redacted {
+        Redacted::default()
+            .flag("number", true)
+            .flag("issue_date", self.issue_date.is_some())
+            .flag("issue_place", self.issue_place.is_some())
+    }
+}
+
+impl ValidRecord {
+    fn redacted(&self) -> Redacted {
+        fn part<T>(r: Redacted, prefix: &str, p: &Option<T>, f: fn(&T) -> Redacted) -> Redacted {
+            match p {
+                Some(p) => r.part(prefix, f(p)),
+                None => r,
+            }
+        }
+        let r = Redacted::default()
+            .flag("birth_name", true)
+            .flag("other_name", self.other_name.is_some())
+            .flag("personal_id", true)
+            .flag("old_id_number", self.old_id_number.is_some())
+            .flag("date_of_birth", true)
+            .flag("sex", true)
+            .flag("place_of_birth", self.place_of_birth.is_some())
+            .flag(
+                "birth_registration_place",
+                self.birth_registration_place.is_some(),
+            )
+            .flag("hometown", self.hometown.is_some())
+            .flag("ethnicity", self.ethnicity.is_some())
+            .flag("religion", self.religion.is_some())
+            .flag("nationality", self.nationality.is_some())
+            .flag("blood_type", self.blood_type.is_some());
+        let r = part(r, "father", &self.father, PersonRef::redacted);
+        let r = part(r, "mother", &self.mother, PersonRef::redacted);
+        let r = part(r, "spouse", &self.spouse, PersonRef::redacted);
+        let r = r
+            .flag("permanent_residence", self.permanent_residence.is_some())
+            .flag("temporary_residence", self.temporary_residence.is_some())
+            .flag("current_residence", self.current_residence.is_some())
+            .flag("marital_status", self.marital_status.is_some())
+            .flag(
+                "household_relationship",
+                self.household_relationship.is_some(),
+            )
+            .flag("phone", self.phone.is_some())
+            .flag("email", self.email.is_some())
+            .flag("occupation", self.occupation.is_some());
+        let r = part(
+            r,
+            "previous_card",
+            &self.previous_card,
+            PreviousCard::redacted,
+        );
+        let r = r.flag(
+            "lacks_legal_capacity",
+            self.legal_capacity == LegalCapacity::Lacking,
+        );
+        let r = part(
+            r,
+            "representative",
+            &self.representative,
+            Representative::redacted,
+        );
+        r.flag("consent", self.consent.is_some())
+    }
+}
+
+/// `Debug` through [`Redacted`]: which fields are filled, never a value.
+macro_rules! debug_redacted {
+    ($($t:ident),* $(,)?) => {$(
+        impl fmt::Debug for $t {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.redacted().finish(f, stringify!($t))
+            }
+        }
+    )*};
+}
+
+debug_redacted!(
+    EnrollmentInput,
+    PersonInput,
+    AddressInput,
+    PreviousCardInput,
+    RepresentativeInput,
+    PersonRef,
+    Representative,
+    PreviousCard,
+    ValidRecord,
+);
 
 #[cfg(test)]
 mod tests;
