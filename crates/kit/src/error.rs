@@ -1,7 +1,7 @@
 use ghidanh_record::{FieldError, Lang};
 use ghidanh_vault::VaultError;
 
-use crate::OperatorRule;
+use crate::{OperatorRule, SettingRule};
 
 /// One broken rule, ready for display: the field, the rule's code, and the message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,6 +73,14 @@ pub enum KitError {
     /// The registry revoked this device and its vault was wiped; nothing works any more.
     #[error("device revoked, vault wiped")]
     Wiped,
+    /// A vault file is damaged, is not a Ghi Danh vault, or belongs to another vault (copied
+    /// from another device): it does not open. Nothing was changed or removed; the detail
+    /// (which file, which check) is for the log and for support.
+    #[error("vault does not open: {0}")]
+    VaultCorrupt(String),
+    /// The settings form breaks a rule.
+    #[error("invalid setting")]
+    InvalidSetting(Vec<SettingRule>),
     /// Anything else; details are logged, never shown.
     #[error("internal error: {0}")]
     Internal(String),
@@ -93,8 +101,24 @@ impl From<VaultError> for KitError {
             VaultError::DiskFull(what) => KitError::DiskFull(what),
             VaultError::ReadOnly(what) => KitError::ReadOnly(what),
             VaultError::Wiped => KitError::Wiped,
+            e @ VaultError::Corrupt(_) => KitError::VaultCorrupt(e.to_string()),
+            e if is_damage(&e) => KitError::VaultCorrupt(e.to_string()),
             other => KitError::Internal(other.to_string()),
         }
+    }
+}
+
+/// Whether SQLite itself calls the database damaged, met after the vault opened (a page that
+/// fails SQLCipher's check when first read): `SQLITE_CORRUPT` (11) or `SQLITE_NOTADB` (26),
+/// primary result codes of SQLite's C API (fixed by SQLite's contract), read from the low
+/// byte of the extended code so the kit needs no SQLite dependency of its own.
+fn is_damage(e: &VaultError) -> bool {
+    match e {
+        VaultError::Sqlite(sqlite) => matches!(
+            sqlite.sqlite_error().map(|f| f.extended_code & 0xff),
+            Some(11 | 26)
+        ),
+        _ => false,
     }
 }
 
@@ -103,7 +127,9 @@ impl KitError {
     pub fn code(&self) -> &'static str {
         match self {
             KitError::WrongPassphrase => "wrongPassphrase",
-            KitError::InvalidRecord(_) | KitError::InvalidOperator(_) => "invalidInput",
+            KitError::InvalidRecord(_)
+            | KitError::InvalidOperator(_)
+            | KitError::InvalidSetting(_) => "invalidInput",
             KitError::Locked => "locked",
             KitError::NotFound => "notFound",
             KitError::AlreadySetUp => "alreadySetUp",
@@ -115,6 +141,7 @@ impl KitError {
             KitError::DiskFull(_) => "diskFull",
             KitError::ReadOnly(_) => "readOnly",
             KitError::Wiped => "wiped",
+            KitError::VaultCorrupt(_) => "vaultCorrupt",
             KitError::Internal(_) => "internal",
         }
     }
@@ -127,6 +154,7 @@ impl KitError {
                 .map(|e| FormError::from_field_error(e, lang))
                 .collect(),
             KitError::InvalidOperator(rs) => rs.iter().map(|r| r.to_form_error(lang)).collect(),
+            KitError::InvalidSetting(rs) => rs.iter().map(|r| r.to_form_error(lang)).collect(),
             // The vault finds this one, but it is the new passphrase field's problem.
             KitError::PassphraseInUse => vec![OperatorRule::PassphraseInUse.to_form_error(lang)],
             _ => Vec::new(),
@@ -148,12 +176,16 @@ impl KitError {
         match self {
             KitError::WrongPassphrase if vi => "Cụm mật khẩu không đúng. Vui lòng nhập lại.".into(),
             KitError::WrongPassphrase => "Wrong passphrase. Please try again.".into(),
-            KitError::InvalidRecord(_) | KitError::InvalidOperator(_) if vi => {
+            KitError::InvalidRecord(_)
+            | KitError::InvalidOperator(_)
+            | KitError::InvalidSetting(_)
+                if vi =>
+            {
                 "Vui lòng sửa các trường được đánh dấu.".into()
             }
-            KitError::InvalidRecord(_) | KitError::InvalidOperator(_) => {
-                "Please correct the marked fields.".into()
-            }
+            KitError::InvalidRecord(_)
+            | KitError::InvalidOperator(_)
+            | KitError::InvalidSetting(_) => "Please correct the marked fields.".into(),
             KitError::Locked if vi => "Phiên làm việc đã khóa. Vui lòng mở khóa.".into(),
             KitError::Locked => "The session is locked. Please unlock.".into(),
             KitError::NotFound if vi => "Không tìm thấy hồ sơ.".into(),
@@ -188,6 +220,8 @@ impl KitError {
             KitError::ReadOnly(_) => "The disk is read-only: the last change was not saved; everything saved before is intact. Check the disk and try again.".into(),
             KitError::Wiped if vi => "Máy này đã bị thu hồi; dữ liệu đã được xoá.".into(),
             KitError::Wiped => "This device was revoked; its data has been erased.".into(),
+            KitError::VaultCorrupt(_) if vi => "Không mở được dữ liệu trên máy: tệp dữ liệu bị hỏng, hoặc không phải dữ liệu Ghi Danh của máy này. Dữ liệu đã lưu vẫn được giữ nguyên; đừng xoá gì, hãy gọi bộ phận hỗ trợ kỹ thuật.".into(),
+            KitError::VaultCorrupt(_) => "The data on this device does not open: a data file is damaged, or is not this device's Ghi Danh data. Everything saved is kept; do not delete anything, call technical support.".into(),
             KitError::Internal(_) if vi => "Lỗi nội bộ; dữ liệu đã lưu không bị mất.".into(),
             KitError::Internal(_) => "Internal error; nothing already saved was lost.".into(),
         }
@@ -244,5 +278,30 @@ mod tests {
             KitError::from(VaultError::NotSupervisor("reset a passphrase")).code(),
             "notSupervisor"
         );
+    }
+
+    #[test]
+    fn a_vault_that_does_not_open_is_vault_corrupt_with_its_detail_off_screen() {
+        let e = KitError::from(VaultError::Corrupt(
+            "vault.keys and vault.db come from different vaults",
+        ));
+        assert_eq!(e.code(), "vaultCorrupt");
+        // The log keeps which file and which check; the operator reads what to do.
+        assert!(e.to_string().contains("different vaults"), "{e}");
+        for lang in [Lang::Vi, Lang::En] {
+            let m = e.message(lang);
+            assert!(
+                !m.contains("vault.") && !m.contains("different vaults"),
+                "{m}"
+            );
+        }
+        assert!(e
+            .message(Lang::Vi)
+            .contains("Dữ liệu đã lưu vẫn được giữ nguyên; đừng xoá gì"));
+        assert!(e
+            .message(Lang::En)
+            .contains("Everything saved is kept; do not delete anything"));
+        // Other vault failures stay internal.
+        assert_eq!(KitError::from(VaultError::Crypto("x")).code(), "internal");
     }
 }

@@ -11,7 +11,7 @@ use ghidanh_record::{EnrollmentInput, FieldError, Lang, ValidRecord};
 use ghidanh_sync::{SyncConfig, SyncHandle};
 use ghidanh_vault::{EnrollmentSummary, KdfParams, Operator, Role, Vault, VaultError};
 
-use crate::{operator, KitError};
+use crate::{operator, settings, KitError};
 
 const LANGUAGE_SETTING: &str = "language";
 
@@ -355,6 +355,28 @@ impl Kit {
         let (vault, _) = self.vault()?;
         operator::check_new_passphrase(new, confirm).map_err(KitError::InvalidOperator)?;
         Ok(vault.reset_passphrase(operator_id, new, self.config.kdf)?)
+    }
+
+    /// Days an accepted enrollment keeps its personal data after its receipt (0 by default:
+    /// until the next sign-in).
+    pub fn retention_days(&self) -> Result<u32, KitError> {
+        Ok(self.vault()?.0.retention_days()?)
+    }
+
+    /// Sets the retention period as typed in the settings form (supervisors only): whole
+    /// days from [`MIN_RETENTION_DAYS`](crate::MIN_RETENTION_DAYS) to
+    /// [`MAX_RETENTION_DAYS`](crate::MAX_RETENTION_DAYS). The retention sweep runs at each
+    /// sign-in, so a shorter period purges what it makes due at the next one.
+    pub fn set_retention_days(&self, typed: &str) -> Result<u32, KitError> {
+        let (vault, operator) = self.vault()?;
+        if operator.role != Role::Supervisor {
+            return Err(KitError::NotSupervisor("set the retention period"));
+        }
+        let days = settings::parse_retention_days(typed)
+            .map_err(|rule| KitError::InvalidSetting(vec![rule]))?;
+        vault.set_retention_days(days)?;
+        tracing::info!(days, "retention period set");
+        Ok(days)
     }
 
     /// Every broken rule of `input` (empty when valid).

@@ -9,10 +9,12 @@
 mod error;
 mod kit;
 mod operator;
+mod settings;
 
 pub use error::{FormError, KitError};
 pub use kit::{parse_role, Kit, KitConfig, SessionState, Status};
 pub use operator::OperatorRule;
+pub use settings::{SettingRule, MAX_RETENTION_DAYS, MIN_RETENTION_DAYS};
 
 pub use ghidanh_bundle::{EnrollmentId, OperatorId};
 pub use ghidanh_record::{EnrollmentInput, Lang};
