@@ -80,7 +80,10 @@ pub struct AppError {
 
 impl AppError {
     fn new(e: KitError, lang: Lang) -> AppError {
-        if let KitError::Internal(detail) | KitError::NotProvisioned(detail) = &e {
+        if let KitError::Internal(detail)
+        | KitError::NotProvisioned(detail)
+        | KitError::VaultCorrupt(detail) = &e
+        {
             // Details are for the log only; they never reach the screen.
             tracing::error!(code = e.code(), %detail, "command failed");
         }
@@ -307,6 +310,19 @@ pub async fn reset_passphrase(
     .await
 }
 
+/// The retention period, in days (any signed-in account may read it).
+#[tauri::command]
+pub async fn get_retention_days(state: State<'_, AppState>) -> CmdResult<u32> {
+    with_kit(state, |kit, _| kit.retention_days()).await
+}
+
+/// Sets the retention period (supervisors only) from the field as typed; the kit checks
+/// it (whole days, within its limits) and answers the days set.
+#[tauri::command]
+pub async fn set_retention_days(state: State<'_, AppState>, days: String) -> CmdResult<u32> {
+    with_kit(state, move |kit, _| kit.set_retention_days(&days)).await
+}
+
 /// Every broken rule of the form as typed.
 #[tauri::command]
 pub async fn validate_enrollment(
@@ -420,6 +436,23 @@ mod tests {
         let json =
             serde_json::to_value(AppError::new(KitError::PassphraseInUse, Lang::Vi)).unwrap();
         assert_eq!(json["fieldErrors"][0]["field"], "passphrase");
+    }
+
+    #[test]
+    fn a_vault_that_does_not_open_crosses_as_vault_corrupt_without_its_detail() {
+        let e = KitError::VaultCorrupt("vault is damaged: vault.db is damaged".into());
+        let json = serde_json::to_value(AppError::new(e, Lang::Vi)).unwrap();
+        assert_eq!(json["code"], "vaultCorrupt");
+        assert!(json["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Không mở được dữ liệu trên máy"));
+        assert!(!json.to_string().contains("vault.db"), "{json}");
+        let e = KitError::InvalidSetting(vec![ghidanh_kit::SettingRule::RetentionOutOfRange]);
+        let json = serde_json::to_value(AppError::new(e, Lang::En)).unwrap();
+        assert_eq!(json["code"], "invalidInput");
+        assert_eq!(json["fieldErrors"][0]["field"], "retentionDays");
+        assert_eq!(json["fieldErrors"][0]["rule"], "range");
     }
 
     #[test]

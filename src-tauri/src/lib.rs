@@ -52,6 +52,8 @@ pub fn run() -> anyhow::Result<()> {
             commands::add_operator,
             commands::change_passphrase,
             commands::reset_passphrase,
+            commands::get_retention_days,
+            commands::set_retention_days,
             commands::validate_enrollment,
             commands::save_draft,
             commands::get_draft,
