@@ -39,6 +39,14 @@ export async function startApp(root: HTMLElement, backend: Backend, opts: AppOpt
     'data-i18n-title': 'lang.toggleTitle',
     'data-i18n-aria-label': 'lang.toggleTitle',
   });
+  // A vault that does not open (damaged, foreign): what happened and what to do, beside the
+  // core's message on the banner, until the screen changes (a successful unlock).
+  const vaultNotice = h(
+    'section',
+    { id: 'vault-corrupt', class: 'card vault-corrupt', role: 'alert', 'aria-labelledby': 'vault-corrupt-title', hidden: true },
+    tx('h2', 'vaultCorrupt.title', { id: 'vault-corrupt-title' }),
+    tx('p', 'vaultCorrupt.body', { id: 'vault-corrupt-body' }),
+  );
   const host = h('main', { class: 'screen-host' });
   const shell = h(
     'div',
@@ -51,6 +59,7 @@ export async function startApp(root: HTMLElement, backend: Backend, opts: AppOpt
       langToggle,
     ),
     bannerEl,
+    vaultNotice,
     host,
   );
   root.replaceChildren(shell);
@@ -67,16 +76,22 @@ export async function startApp(root: HTMLElement, backend: Backend, opts: AppOpt
   /** The draft open when the main screen last went, and whose it was. */
   let lastDraft: { id: string; operatorId: string | null } | null = null;
 
+  /** The banner shows the core's message; a vault that does not open also gets its notice. */
+  const showError = (err: AppError): void => {
+    banner.error(err);
+    if (err.code === 'vaultCorrupt') vaultNotice.hidden = false;
+  };
+
   const refresh = async (): Promise<void> => {
     try {
       show(await backend.appStatus());
     } catch (e) {
-      banner.error(toAppError(e));
+      showError(toAppError(e));
     }
   };
 
   const handleError = (err: AppError): void => {
-    banner.error(err);
+    showError(err);
     if (err.code === 'locked' || err.code === 'wiped' || err.code === 'notProvisioned' || err.code === 'alreadySetUp') {
       void refresh().then(() => {
         // The screen that came says it better: the idle-lock notice, the wiped screen.
@@ -107,6 +122,7 @@ export async function startApp(root: HTMLElement, backend: Backend, opts: AppOpt
   function render(next: AppStatus): void {
     screen?.dispose();
     banner.clear();
+    vaultNotice.hidden = true;
     const ctx: ScreenContext = {
       backend,
       banner,

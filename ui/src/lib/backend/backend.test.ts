@@ -25,6 +25,8 @@ describe('TauriBackend', () => {
     await b.addOperator('B', 'operator', 'p3', 'p4');
     await b.changePassphrase('old', 'p5', 'p6');
     await b.resetPassphrase('op-1', 'p7', 'p8');
+    await b.getRetentionDays();
+    await b.setRetentionDays('30');
     await b.validateEnrollment(input);
     await b.saveDraft(null, input);
     await b.saveDraft('d1', input);
@@ -41,6 +43,8 @@ describe('TauriBackend', () => {
       ['add_operator', { name: 'B', role: 'operator', passphrase: 'p3', passphraseConfirm: 'p4' }],
       ['change_passphrase', { current: 'old', passphrase: 'p5', passphraseConfirm: 'p6' }],
       ['reset_passphrase', { operatorId: 'op-1', passphrase: 'p7', passphraseConfirm: 'p8' }],
+      ['get_retention_days', undefined],
+      ['set_retention_days', { days: '30' }],
       ['validate_enrollment', { input }],
       ['save_draft', { id: null, input }],
       ['save_draft', { id: 'd1', input }],
@@ -78,6 +82,7 @@ describe('toAppError', () => {
     });
     expect(toAppError({ code: 'tooManyAttempts', message: 'Chờ.', retryAfterSecs: '7' }).retryAfterSecs).toBeUndefined();
     expect(toAppError({ code: 'diskFull', message: 'Đầy.' }).code).toBe('diskFull');
+    expect(toAppError({ code: 'vaultCorrupt', message: 'Hỏng.' }).code).toBe('vaultCorrupt');
   });
   it('drops malformed field errors', () => {
     expect(

@@ -28,6 +28,13 @@ export interface Backend {
   changePassphrase(current: string, passphrase: string, passphraseConfirm: string): Promise<void>;
   /** Supervisor only: a new passphrase for another account (its data stays). */
   resetPassphrase(operatorId: string, passphrase: string, passphraseConfirm: string): Promise<void>;
+  /** Days an accepted record keeps its personal data on the device after its receipt. */
+  getRetentionDays(): Promise<number>;
+  /**
+   * Supervisor only. days is the field as typed: the core checks it (whole days, its
+   * limits) and rejects with invalidInput and a retentionDays field error; resolves to the days set.
+   */
+  setRetentionDays(days: string): Promise<number>;
   validateEnrollment(input: EnrollmentInput): Promise<FieldError[]>;
   saveDraft(id: string | null, input: EnrollmentInput): Promise<SaveResult>;
   getDraft(id: string): Promise<EnrollmentInput>;
@@ -49,6 +56,7 @@ const ERROR_CODES: readonly ErrorCode[] = [
   'diskFull',
   'readOnly',
   'wiped',
+  'vaultCorrupt',
   'internal',
 ];
 

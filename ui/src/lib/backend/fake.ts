@@ -41,6 +41,8 @@ export interface FakeOptions {
   simulateUpload?: boolean;
   /** Milliseconds every call waits (0: resolves on the next microtask). */
   latencyMs?: number;
+  /** The retention period in days (the core's default: 0). */
+  retentionDays?: number;
 }
 
 export interface FakeRecord {
@@ -91,6 +93,7 @@ export class FakeBackend implements Backend {
   registryUrl: string | null;
   language: Lang;
   records: FakeRecord[];
+  retentionDays: number;
   readonly calls: FakeCall[] = [];
   private nextId = 1;
   private nextReceipt = 1;
@@ -120,6 +123,7 @@ export class FakeBackend implements Backend {
     this.records = opts.enrollments ? clone(opts.enrollments) : [];
     this.simulateUpload = opts.simulateUpload ?? false;
     this.latencyMs = opts.latencyMs ?? 0;
+    this.retentionDays = opts.retentionDays ?? 0;
   }
 
   // ---- scripting (tests) -----------------------------------------------
@@ -342,6 +346,23 @@ export class FakeBackend implements Backend {
       if (!target) this.fail('notFound');
       this.checkOperatorForm(target.name, passphrase, passphraseConfirm);
       target.passphrase = passphrase;
+    });
+  }
+
+  getRetentionDays(): Promise<number> {
+    return this.reply('get_retention_days', [], () => {
+      this.requireUnlocked();
+      return this.retentionDays;
+    });
+  }
+
+  /** Knows no rule of the field: tests script the core's refusals with scriptError. */
+  setRetentionDays(days: string): Promise<number> {
+    return this.reply('set_retention_days', [days], () => {
+      this.requireSupervisor();
+      const n = Number(days.trim());
+      this.retentionDays = Number.isFinite(n) ? n : 0;
+      return this.retentionDays;
     });
   }
 

@@ -53,6 +53,12 @@ export class TauriBackend implements Backend {
   async resetPassphrase(operatorId: string, passphrase: string, passphraseConfirm: string): Promise<void> {
     await call('reset_passphrase', { operatorId, passphrase, passphraseConfirm });
   }
+  getRetentionDays(): Promise<number> {
+    return call('get_retention_days');
+  }
+  setRetentionDays(days: string): Promise<number> {
+    return call('set_retention_days', { days });
+  }
   validateEnrollment(input: EnrollmentInput): Promise<FieldError[]> {
     return call('validate_enrollment', { input });
   }

@@ -17,9 +17,11 @@ export type ErrorCode =
   | 'diskFull'
   | 'readOnly'
   | 'wiped'
+  /** A vault file is damaged, is not a Ghi Danh vault, or is another device's: it does not open. Nothing was deleted. */
+  | 'vaultCorrupt'
   | 'internal';
 
-/** field: 'name' | 'current' | 'passphrase' | 'passphraseConfirm' | 'birthName' | 'dateOfBirth' | 'sex' | 'personalId' */
+/** field: 'name' | 'current' | 'passphrase' | 'passphraseConfirm' | 'birthName' | 'dateOfBirth' | 'sex' | 'personalId' | 'retentionDays' */
 export interface FieldError {
   field: string;
   rule: string;

@@ -68,6 +68,18 @@ export const en: Messages = {
   'operators.addSubmit': 'Add operator',
   'operators.added': 'Added {name}.',
 
+  'retention.title': 'Retention period',
+  'retention.intro':
+    'Once the registry has accepted a record, its personal data stays on this device for this many days, then is removed at the next unlock. Receipts are always kept.',
+  'retention.days': 'Retention period (days)',
+  'retention.hint': 'A whole number of days; 0 removes it at the next unlock.',
+  'retention.submit': 'Save period',
+  'retention.saved': 'Retention period set to {days} days. It applies from the next unlock.',
+
+  'vaultCorrupt.title': 'The data on this device does not open',
+  'vaultCorrupt.body':
+    "A data file is damaged, or is not this device's Ghi Danh data (copied from another device, for example). The app deletes nothing: everything saved is kept. Do not delete any file and do not reinstall the app. Call technical support.",
+
   'wiped.title': 'This device was revoked; its data has been erased',
   'wiped.body': 'The registry revoked this device and the data on it was erased. It can no longer be used for enrollment; please contact the registry.',
 

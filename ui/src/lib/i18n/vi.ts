@@ -68,6 +68,18 @@ export const vi = {
   'operators.addSubmit': 'Thêm người thu nhận',
   'operators.added': 'Đã thêm {name}.',
 
+  'retention.title': 'Thời hạn lưu giữ',
+  'retention.intro':
+    'Sau khi trung tâm đã chấp nhận một hồ sơ, dữ liệu cá nhân của hồ sơ đó còn được giữ trên máy chừng ấy ngày, rồi bị xoá ở lần mở khoá kế tiếp. Biên nhận luôn được giữ lại.',
+  'retention.days': 'Thời hạn lưu giữ (ngày)',
+  'retention.hint': 'Một số ngày nguyên; 0 là xoá ngay ở lần mở khoá kế tiếp.',
+  'retention.submit': 'Lưu thời hạn',
+  'retention.saved': 'Đã đặt thời hạn lưu giữ là {days} ngày. Áp dụng từ lần mở khoá kế tiếp.',
+
+  'vaultCorrupt.title': 'Không mở được dữ liệu trên máy này',
+  'vaultCorrupt.body':
+    'Tệp dữ liệu bị hỏng, hoặc không phải dữ liệu Ghi Danh của máy này (ví dụ được chép từ máy khác). Ứng dụng không xoá gì: dữ liệu đã lưu vẫn được giữ nguyên. Đừng xoá tệp nào và đừng cài lại ứng dụng. Hãy gọi bộ phận hỗ trợ kỹ thuật.',
+
   'wiped.title': 'Máy này đã bị thu hồi; dữ liệu đã được xoá',
   'wiped.body': 'Trung tâm đã thu hồi máy này và dữ liệu trên máy đã bị xoá. Không thể dùng máy để thu nhận nữa; hãy liên hệ trung tâm.',
 

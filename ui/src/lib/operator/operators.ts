@@ -7,10 +7,12 @@ import { createOperatorBar, roleLabel } from './operatorBar';
 
 const ADD_FIELDS = ['name', 'role', 'passphrase', 'passphraseConfirm'] as const;
 const RESET_FIELDS = ['passphrase', 'passphraseConfirm'] as const;
+const RETENTION_FIELDS = ['retentionDays'] as const;
 
 /**
  * "Người thu nhận" (supervisors): the accounts on this device, "Thêm người thu nhận",
- * and "Đặt lại cụm mật khẩu" for an account whose passphrase was forgotten.
+ * "Đặt lại cụm mật khẩu" for an account whose passphrase was forgotten, and the device's
+ * one supervisor setting, "Thời hạn lưu giữ" (the retention period; the core checks it).
  */
 export function operatorsScreen(ctx: ScreenContext): Screen {
   const bar = createOperatorBar(ctx, 'operators');
@@ -67,11 +69,24 @@ export function operatorsScreen(ctx: ScreenContext): Screen {
   );
   resetForm.hidden = true;
 
+  // ---- retention -----------------------------------------------------------
+  // Text, not type=number: the field goes to the core as typed, so "1,5" or "-3" meet
+  // the core's rule and its message instead of becoming an empty value here.
+  const days = h('input', { type: 'text', inputmode: 'numeric', autocomplete: 'off', required: true, size: 6 });
+  const retentionForm = h(
+    'form',
+    { class: 'card', novalidate: true, 'aria-labelledby': 'retention-title', 'data-form': 'retention' },
+    tx('h2', 'retention.title', { id: 'retention-title' }),
+    tx('p', 'retention.intro', { class: 'intro' }),
+    field({ id: 'retention-days', name: 'retentionDays', label: 'retention.days', control: days, hint: 'retention.hint' }),
+    h('div', { class: 'actions' }, tx('button', 'retention.submit', { id: 'retention-submit', type: 'submit', class: 'btn btn-primary' })),
+  );
+
   const el = h(
     'section',
     { class: 'main-screen', 'data-screen': 'operators' },
     bar.el,
-    h('div', { class: 'main-layout' }, listCard, h('div', {}, addForm, resetForm)),
+    h('div', { class: 'main-layout' }, h('div', {}, listCard, retentionForm), h('div', {}, addForm, resetForm)),
   );
 
   const render = (): void => {
@@ -188,7 +203,38 @@ export function operatorsScreen(ctx: ScreenContext): Screen {
     });
   });
 
+  const loadRetention = async (): Promise<void> => {
+    try {
+      const got = await ctx.backend.getRetentionDays();
+      if (disposed) return;
+      days.value = String(got);
+    } catch (e) {
+      if (!disposed) ctx.handleError(toAppError(e));
+    }
+  };
+
+  retentionForm.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    void busyForm(retentionForm, async () => {
+      ctx.banner.clear();
+      try {
+        const set = await ctx.backend.setRetentionDays(days.value);
+        if (disposed) return;
+        days.value = String(set);
+        showFieldErrors(retentionForm, [], RETENTION_FIELDS);
+        ctx.banner.show('info', t('retention.saved', { days: String(set) }));
+      } catch (e) {
+        if (disposed) return;
+        const err = toAppError(e);
+        showFieldErrors(retentionForm, err.fieldErrors ?? [], RETENTION_FIELDS);
+        ctx.handleError(err);
+        days.focus();
+      }
+    });
+  });
+
   void load();
+  void loadRetention();
 
   return {
     el,

@@ -219,7 +219,103 @@ describe('operators (supervisor)', () => {
   });
 });
 
+describe('retention period (supervisor)', () => {
+  it('shows the period, sends the field as typed, shows the core\'s refusal under it, then sets it', async () => {
+    const fake = supervisorSession();
+    fake.retentionDays = 14;
+    app = await boot(fake);
+    button('Người thu nhận').click();
+    await tick();
+    expect(text('#retention-title')).toBe('Thời hạn lưu giữ');
+    expect(labelled('Thời hạn lưu giữ (ngày)').value).toBe('14');
+    expect(labelled('Thời hạn lưu giữ (ngày)').getAttribute('inputmode')).toBe('numeric');
+
+    // The rule lives in the core; the fake only replays its answer, in the session's language.
+    const refusal = (rule: string, lang: string) => ({
+      code: 'invalidInput' as const,
+      message: fakeErrorMessage('invalidInput'),
+      fieldErrors: [{ field: 'retentionDays', rule, message: `[fake ${lang}] retentionDays/${rule}` }],
+    });
+    fake.scriptError('set_retention_days', refusal('wholeDays', 'vi'));
+    fill('Thời hạn lưu giữ (ngày)', '1,5');
+    submitFrom('Thời hạn lưu giữ (ngày)');
+    await tick();
+    expect(fake.calls.filter((c) => c.cmd === 'set_retention_days').map((c) => c.args)).toEqual([['1,5']]);
+    expect(text('[data-error-for="retentionDays"]')).toBe('[fake vi] retentionDays/wholeDays');
+    expect(labelled('Thời hạn lưu giữ (ngày)').getAttribute('aria-invalid')).toBe('true');
+    expect(document.activeElement).toBe(labelled('Thời hạn lưu giữ (ngày)'));
+    expect(fake.retentionDays).toBe(14);
+
+    $('#lang-toggle').click();
+    await tick();
+    expect(text('#retention-title')).toBe('Retention period');
+    fake.scriptError('set_retention_days', refusal('range', 'en'));
+    fill('Retention period (days)', '120');
+    submitFrom('Retention period (days)');
+    await tick();
+    expect(text('[data-error-for="retentionDays"]')).toBe('[fake en] retentionDays/range');
+
+    fill('Retention period (days)', '30');
+    submitFrom('Retention period (days)');
+    await tick();
+    expect(fake.retentionDays).toBe(30);
+    expect(text('#banner')).toBe('Retention period set to 30 days. It applies from the next unlock.');
+    expect(text('[data-error-for="retentionDays"]')).toBe('');
+    expect(labelled('Retention period (days)').hasAttribute('aria-invalid')).toBe(false);
+  });
+
+  it('an operator who is no supervisor never reaches it, and the core refuses anyway', async () => {
+    const fake = new FakeBackend({ state: 'unlocked', operatorName: ANNA.name, role: 'operator', passphrase: ANNA.passphrase });
+    app = await boot(fake);
+    expect(() => button('Người thu nhận')).toThrow();
+    expect(document.querySelector('#retention-days')).toBeNull();
+    await expect(fake.setRetentionDays('30')).rejects.toMatchObject({ code: 'notSupervisor' });
+  });
+});
+
 describe('faults', () => {
+  it('a vault that does not open says what happened and what to do, in Vietnamese and in English', async () => {
+    const fake = new FakeBackend({ state: 'locked', passphrase: 'đúng rồi đấy' });
+    fake.scriptError(
+      'unlock',
+      { code: 'vaultCorrupt', message: 'Không mở được dữ liệu trên máy (từ lõi).' },
+      { code: 'vaultCorrupt', message: 'The data on this device does not open (from the core).' },
+    );
+    app = await boot(fake);
+    expect($('#vault-corrupt').hidden).toBe(true);
+    fill('Cụm mật khẩu', 'đúng rồi đấy');
+    submitFrom('Cụm mật khẩu');
+    await tick();
+    // The core's message on the banner, and the notice with what to do.
+    expect(text('#banner')).toBe('Không mở được dữ liệu trên máy (từ lõi).');
+    expect($('#vault-corrupt').hidden).toBe(false);
+    expect($('#vault-corrupt').getAttribute('role')).toBe('alert');
+    expect(text('#vault-corrupt-title')).toBe('Không mở được dữ liệu trên máy này');
+    expect(text('#vault-corrupt-body')).toBe(
+      'Tệp dữ liệu bị hỏng, hoặc không phải dữ liệu Ghi Danh của máy này (ví dụ được chép từ máy khác). Ứng dụng không xoá gì: dữ liệu đã lưu vẫn được giữ nguyên. Đừng xoá tệp nào và đừng cài lại ứng dụng. Hãy gọi bộ phận hỗ trợ kỹ thuật.',
+    );
+    // Still the unlock screen: nothing offers to start a new vault.
+    expect($('[data-screen="unlock"]')).toBeTruthy();
+    expect(document.querySelector('[data-screen="setup"]')).toBeNull();
+
+    $('#lang-toggle').click();
+    await tick();
+    expect($('#vault-corrupt').hidden).toBe(false);
+    expect(text('#vault-corrupt-title')).toBe('The data on this device does not open');
+    expect(text('#vault-corrupt-body')).toBe(
+      "A data file is damaged, or is not this device's Ghi Danh data (copied from another device, for example). The app deletes nothing: everything saved is kept. Do not delete any file and do not reinstall the app. Call technical support.",
+    );
+    submitFrom('Passphrase');
+    await tick();
+    expect(text('#banner')).toBe('The data on this device does not open (from the core).');
+
+    // Support put the files right: the next unlock opens, and the notice goes.
+    submitFrom('Passphrase');
+    await tick();
+    expect($('[data-screen="main"]')).toBeTruthy();
+    expect($('#vault-corrupt').hidden).toBe(true);
+  });
+
   it('a full disk keeps what was typed and says so on the banner', async () => {
     const fake = supervisorSession();
     const msg = 'Ổ đĩa đã đầy: chưa lưu được thay đổi này; dữ liệu đã lưu trước đó vẫn còn nguyên.';
