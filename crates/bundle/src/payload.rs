@@ -193,6 +193,22 @@ pub struct Biometrics {
     pub fingers: Vec<Finger>,
 }
 
+impl Biometrics {
+    /// What is present, for the record's age rule (`ghidanh_record::forbidden_biometrics`).
+    pub fn taken(&self) -> ghidanh_record::BiometricsTaken {
+        let captured = self
+            .fingers
+            .iter()
+            .filter(|f| matches!(f.capture, FingerCapture::Captured { .. }))
+            .count();
+        ghidanh_record::BiometricsTaken {
+            face: self.face.is_some(),
+            fingers_captured: captured,
+            fingers_excepted: self.fingers.len() - captured,
+        }
+    }
+}
+
 /// One line of the audit excerpt.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditEntry {

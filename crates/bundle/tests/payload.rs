@@ -211,3 +211,18 @@ fn a_missing_nullable_key_is_refused_not_read_as_null() {
         other => panic!("expected a missing-field error, got {other:?}"),
     }
 }
+
+#[test]
+fn a_plaintext_over_the_payload_limit_is_refused_before_decoding() {
+    use ghidanh_bundle::MAX_PAYLOAD;
+    // One byte over: refused on its length alone, whatever the bytes.
+    let over = vec![0u8; MAX_PAYLOAD + 1];
+    assert!(matches!(
+        Payload::from_cbor(&over),
+        Err(Error::BodyTooLong { what: "payload", len, max }) if len == MAX_PAYLOAD + 1 && max == MAX_PAYLOAD
+    ));
+    // At the limit the length passes and the decoder speaks: 0x00 is CBOR 0, then trailing bytes.
+    let at = vec![0u8; MAX_PAYLOAD];
+    let err = Payload::from_cbor(&at).unwrap_err();
+    assert!(!matches!(err, Error::BodyTooLong { .. }), "{err:?}");
+}

@@ -54,6 +54,10 @@ pub enum Field {
     Consent(ConsentPart),
     /// A part of the representative's details.
     Representative(RepresentativePart),
+    /// Ảnh chân dung: the portrait.
+    Face,
+    /// Vân tay: the ten fingers, each captured or excused.
+    Fingerprints,
 }
 
 /// Whose details: the relatives the population database records.
@@ -188,6 +192,8 @@ impl Field {
             Field::Representative(R::Nationality) => "representative.nationality",
             Field::Representative(R::Relationship) => "representative.relationship",
             Field::Representative(R::Reason) => "representative.reason",
+            Field::Face => "biometrics.face",
+            Field::Fingerprints => "biometrics.fingers",
         }
     }
 
@@ -260,6 +266,8 @@ impl Field {
                 };
                 own(pick("Đồng ý", "Consent"), part)
             }
+            Field::Face => pick("Ảnh chân dung", "Portrait").into(),
+            Field::Fingerprints => pick("Vân tay", "Fingerprints").into(),
             Field::Representative(part) => {
                 let part = match part {
                     RepresentativePart::Name => person_part(PersonPart::Name),
@@ -378,6 +386,13 @@ pub enum Rule {
     },
     /// Consent given by a representative, but no representative is named.
     ConsentWithoutRepresentative,
+    /// Biometrics of a child under 6, who must not have any taken.
+    BiometricsUnderSix,
+    /// Fewer than ten fingers are accounted for (captured, or excused with a reason).
+    FingersIncomplete {
+        /// How many are.
+        accounted: usize,
+    },
 }
 
 impl Rule {
@@ -410,6 +425,8 @@ impl Rule {
             Rule::CommuneNotInProvince { .. } => "communeNotInProvince",
             Rule::RepresentativeRequired { .. } => "representativeRequired",
             Rule::ConsentWithoutRepresentative => "consentWithoutRepresentative",
+            Rule::BiometricsUnderSix => "biometricsUnderSix",
+            Rule::FingersIncomplete { .. } => "fingersIncomplete",
         }
     }
 
@@ -528,6 +545,16 @@ impl Rule {
             Rule::ConsentWithoutRepresentative => s(
                 "người đại diện đồng ý nhưng chưa ghi thông tin người đại diện.",
                 "says the representative consented, but no representative is named.",
+            ),
+            Rule::BiometricsUnderSix => s(
+                "không được thu nhận vì người được cấp chưa đủ 6 tuổi.",
+                "must not be taken: the person is under 6.",
+            ),
+            Rule::FingersIncomplete { accounted } if vi => format!(
+                "phải đủ 10 ngón, mỗi ngón đã thu nhận hoặc ghi lý do không thu nhận được; mới có {accounted}."
+            ),
+            Rule::FingersIncomplete { accounted } => format!(
+                "needs all 10 fingers, each captured or excused with a reason; {accounted} are."
             ),
         }
     }

@@ -8,6 +8,7 @@
 #![deny(missing_docs)]
 
 mod age;
+mod biometrics;
 mod birth_date;
 mod birth_name;
 mod enrollment;
@@ -21,6 +22,7 @@ mod sex;
 pub mod text;
 
 pub use age::BiometricRequirement;
+pub use biometrics::{forbidden_biometrics, missing_biometrics, BiometricsTaken, FINGERS};
 pub use birth_date::PartialDate;
 pub use birth_name::BirthName;
 pub use enrollment::{

@@ -8,7 +8,7 @@ use ghidanh_bundle::{
     BundleId, DeviceId, Envelope, Error as BundleError, Keyring, Payload, Receipt, ReceiptId,
     Recipients, RejectReason, Sha256, Verdict,
 };
-use ghidanh_record::ValidRecord;
+use ghidanh_record::{forbidden_biometrics, ValidRecord};
 use time::{macros::offset, Date, OffsetDateTime};
 
 use crate::blobs;
@@ -203,6 +203,16 @@ fn decide(
             return reject(reason, bundle_id, device_id);
         }
     };
+    // The age rule's prohibition binds today; its "from 6, all of them" binds once the kit
+    // captures (docs/ARCHITECTURE.md § Known limits).
+    let requirement = record.biometric_requirement(today);
+    if let Some(e) = forbidden_biometrics(requirement, &payload.biometrics.taken()).first() {
+        let reason = RejectReason::InvalidRecord {
+            field: e.field.code().to_owned(),
+            rule: e.rule.code().to_owned(),
+        };
+        return reject(reason, bundle_id, device_id);
+    }
     // One enrollment travels as one bundle; the same enrollment under a second bundle id
     // is a kit bug that must not create a second enrollment row.
     if store.has_enrollment(&payload.enrollment_id.to_string())? {

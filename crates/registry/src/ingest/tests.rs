@@ -187,6 +187,39 @@ fn an_invalid_record_is_refused_with_its_first_broken_rule() {
 }
 
 #[test]
+fn a_child_under_six_with_biometrics_is_refused_and_without_them_accepted() {
+    let f = Fixture::new();
+    // Born 2024 (century/sex digit 3: female, 2000s): under 6 on any day this test runs
+    // before 2030, so no portrait and no finger may travel.
+    let child = |p: &mut ghidanh_bundle::Payload| {
+        p.record.birth_name = "Lê Thị Hoa".into();
+        p.record.date_of_birth = "2024-03-01".into();
+        p.record.sex = "female".into();
+        p.record.personal_id = "079324000001".into();
+        p.record.representative.name = "Lê Văn Bình".into();
+        p.record.representative.relationship = "Cha".into();
+    };
+    let mut p = f.payload();
+    child(&mut p);
+    assert!(p.biometrics.face.is_some(), "the sample carries a face");
+    assert_eq!(
+        rejected(&f, &f.seal(&p)),
+        "invalid_record:biometrics.face/biometricsUnderSix"
+    );
+    p.biometrics.face = None;
+    assert_eq!(
+        rejected(&f, &f.seal(&p)),
+        "invalid_record:biometrics.fingers/biometricsUnderSix"
+    );
+    assert_eq!(count(&f, "enrollments"), 0);
+    let mut p = f.payload();
+    child(&mut p);
+    p.biometrics = ghidanh_bundle::Biometrics::default();
+    assert_eq!(submit(&f, &f.seal(&p)).verdict, Verdict::Accepted);
+    assert_eq!(count(&f, "enrollments"), 1);
+}
+
+#[test]
 fn hostile_bytes_are_malformed_with_no_bundle_id() {
     let f = Fixture::new();
     let mut huge = b"GDBUNDL1".to_vec();
