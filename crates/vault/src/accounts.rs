@@ -86,6 +86,7 @@ impl Vault {
         tx.commit()?;
         file.set(wrap);
         write_keys(&conn, &path, &mut file)?;
+        tracing::debug!(?operator, "operator added");
         Ok(operator)
     }
 

@@ -109,8 +109,10 @@ impl std::fmt::Display for EnrollmentState {
     }
 }
 
-/// One line of the enrollment list.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One line of the enrollment list. Its `Debug` shows the record as [`EnrollmentInput`]'s does
+/// (which fields are filled, no value) and leaves out the review comment (free text about a
+/// person).
+#[derive(Clone, PartialEq, Eq)]
 pub struct EnrollmentSummary {
     /// The enrollment.
     pub id: EnrollmentId,
@@ -128,6 +130,20 @@ pub struct EnrollmentSummary {
     pub review_comment: Option<String>,
     /// Last change, Unix milliseconds.
     pub updated_at_ms: i64,
+}
+
+impl std::fmt::Debug for EnrollmentSummary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EnrollmentSummary")
+            .field("id", &self.id)
+            .field("input", &self.input)
+            .field("state", &self.state)
+            .field("bundle_id", &self.bundle_id)
+            .field("receipt_id", &self.receipt_id)
+            .field("reason", &self.reason)
+            .field("updated_at_ms", &self.updated_at_ms)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Who approves a finalised record.
@@ -181,6 +197,8 @@ impl Vault {
         };
         self.audit(&tx, AuditAction::DraftSaved, &id.to_string())?;
         tx.commit()?;
+        // The input's Debug names the filled fields only (no value: personal data).
+        tracing::trace!(enrollment = %id, ?input, "draft saved");
         Ok(id)
     }
 

@@ -78,8 +78,9 @@ impl Role {
     }
 }
 
-/// The signed-in operator.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The signed-in operator. Its `Debug` leaves the name out (personal data): `Operator { id:
+/// …, role: Supervisor, .. }`.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Operator {
     /// Account id.
     pub id: OperatorId,
@@ -87,6 +88,15 @@ pub struct Operator {
     pub name: String,
     /// What the account may do.
     pub role: Role,
+}
+
+impl std::fmt::Debug for Operator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Operator")
+            .field("id", &self.id)
+            .field("role", &self.role)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The device identity kept in the vault.
@@ -162,6 +172,7 @@ impl Vault {
         let mut file = keyfile::KeyFile::new(vec![wrap]);
         file.set_db_salt(db_salt(&conn)?);
         keyfile::write(&dir.join(KEYS_FILE), &file)?;
+        tracing::debug!(?operator, "vault created");
         Ok((
             Vault {
                 conn: Mutex::new(conn),
@@ -253,6 +264,7 @@ impl Vault {
             // After the commit: a crash in between counts these failures twice, never zero times.
             attempts::clear(dir);
         }
+        tracing::debug!(?operator, "vault unlocked");
         Ok((
             Vault {
                 conn: Mutex::new(conn),
