@@ -13,6 +13,7 @@ mod birth_date;
 mod birth_name;
 mod enrollment;
 mod error;
+mod json;
 pub mod fields;
 mod lang;
 mod personal_id;

@@ -116,7 +116,7 @@ fn read_input(file: &Path) -> Result<EnrollmentInput, NotARecord> {
     if bytes.len() as u64 > MAX_RECORD_BYTES {
         return Err(NotARecord::TooLarge);
     }
-    serde_json::from_slice(&bytes).map_err(|e| NotARecord::Malformed {
+    EnrollmentInput::from_json(&bytes).map_err(|e| NotARecord::Malformed {
         line: e.line(),
         column: e.column(),
         detail: e.to_string(),
