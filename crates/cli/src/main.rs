@@ -66,6 +66,12 @@ fn main() -> ExitCode {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let cli = Cli::parse();
+    // The one-shot commands print and exit: piped into `head`, they should end quietly the
+    // Unix way (SIGPIPE) rather than panic in println!. Not the registry and the benches,
+    // which hold sockets, where a write to a closed peer must stay an error to handle.
+    if !matches!(cli.command, Command::Registry(_) | Command::Bench(_)) {
+        sigpipe::reset();
+    }
     let result = match cli.command {
         Command::Registry(c) => c.run(),
         Command::Device(c) => c.run(),

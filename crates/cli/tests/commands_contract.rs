@@ -647,3 +647,40 @@ fn record_validate_usage_errors_exit_2() {
         "not a date",
     );
 }
+
+#[test]
+fn card_text_that_is_not_utf8_is_invalid_not_a_usage_error() {
+    for args in [
+        ["qr", "parse", "-", "--json"],
+        ["mrz", "parse", "-", "--json"],
+    ] {
+        let r = run_os(&args.map(OsStr::new), b"IDVNM\xff\xfe");
+        assert_eq!(r.code, 1, "{args:?}: {}", r.stderr);
+        let v: Value = serde_json::from_str(r.stdout.trim()).expect("one JSON line");
+        assert_eq!(v["valid"], false);
+        assert_eq!(v["error"]["code"], "notUtf8");
+        assert!(
+            v["error"]["message"].as_str().unwrap().contains("vị trí 5"),
+            "{v}"
+        );
+    }
+}
+
+#[test]
+fn a_reader_that_goes_away_ends_the_command_quietly_not_with_a_panic() {
+    use std::os::unix::process::ExitStatusExt;
+    // ~100 KB of name: its two output lines overflow a pipe's 64 KiB buffer, so the write
+    // meets a closed pipe whatever the timing.
+    let name = "Nguyễn Văn Đức ".repeat(6000);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ghidanh"))
+        .args(["name", "key", &name])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start ghidanh");
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("wait");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(out.status.signal(), Some(13), "SIGPIPE, as `head` expects");
+}

@@ -10,4 +10,5 @@ pub mod name;
 pub mod qr;
 pub mod record;
 pub mod registry;
+pub mod text_input;
 pub mod vault;

@@ -1,6 +1,5 @@
 //! `ghidanh mrz parse`: what the machine-readable zone on a card's back says, every check digit verified.
 
-use std::io::Read;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -10,12 +9,13 @@ use ghidanh_record::Lang;
 use serde_json::{json, Value};
 
 use super::id::lang_arg;
+use super::text_input::read_utf8;
 
 #[derive(Subcommand)]
 pub enum MrzCmd {
     /// Parse an ICAO 9303 TD1 MRZ (3 lines of 30 characters) from a file or stdin.
     ///
-    /// Exit code 0: valid; 1: invalid (wrong shape or a check digit); 2: cannot read the input.
+    /// Exit code 0: valid; 1: invalid (wrong shape or a check digit); 2: cannot read the input (bytes that are not UTF-8 are invalid: 1).
     Parse {
         /// The file holding the three lines, or `-` for stdin.
         file: PathBuf,
@@ -28,23 +28,16 @@ pub enum MrzCmd {
     },
 }
 
-const CANNOT_READ: u8 = 2;
 /// More than an MRZ could ever be; the parser reports anything over its own, smaller limit.
 const READ_LIMIT: u64 = 4096;
 
 impl MrzCmd {
     pub fn run(self) -> anyhow::Result<ExitCode> {
         let MrzCmd::Parse { file, json, lang } = self;
-        let mut text = String::new();
-        let read = if file.as_os_str() == "-" {
-            std::io::stdin().take(READ_LIMIT).read_to_string(&mut text)
-        } else {
-            std::fs::File::open(&file).and_then(|f| f.take(READ_LIMIT).read_to_string(&mut text))
+        let text = match read_utf8(&file, READ_LIMIT, json, lang) {
+            Ok(text) => text,
+            Err(code) => return Ok(code),
         };
-        if let Err(e) = read {
-            eprintln!("error: cannot read {}: {e}", file.display());
-            return Ok(ExitCode::from(CANNOT_READ));
-        }
         match parse_mrz(&text) {
             Ok(data) => {
                 if json {

@@ -1,6 +1,6 @@
 //! `ghidanh qr parse`: what the QR code of an existing card says, for prefill.
 
-use std::io::Read;
+use std::path::Path;
 use std::process::ExitCode;
 
 use clap::Subcommand;
@@ -9,6 +9,7 @@ use ghidanh_record::Lang;
 use serde_json::{json, Value};
 
 use super::id::lang_arg;
+use super::text_input::read_utf8;
 
 #[derive(Subcommand)]
 pub enum QrCmd {
@@ -27,22 +28,15 @@ pub enum QrCmd {
     },
 }
 
-const USAGE: u8 = 2;
-
 impl QrCmd {
     pub fn run(self) -> anyhow::Result<ExitCode> {
         let QrCmd::Parse { text, json, lang } = self;
         let text = if text == "-" {
-            let mut buf = String::new();
             // One byte more than the limit, so the parser still sees and reports "too long".
-            let read = std::io::stdin()
-                .take(MAX_QR_BYTES as u64 + 1)
-                .read_to_string(&mut buf);
-            if let Err(e) = read {
-                eprintln!("error: cannot read stdin: {e}");
-                return Ok(ExitCode::from(USAGE));
+            match read_utf8(Path::new("-"), MAX_QR_BYTES as u64 + 1, json, lang) {
+                Ok(text) => text,
+                Err(code) => return Ok(code),
             }
-            buf
         } else {
             text
         };
