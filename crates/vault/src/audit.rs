@@ -81,6 +81,8 @@ pub enum AuditAction {
     Wiped,
     /// An operator discarded a rejected enrollment (its data is purged).
     Discarded,
+    /// A setting was changed (subject: `name=value`, e.g. `retention_days=30`).
+    SettingChanged,
 }
 
 impl AuditAction {
@@ -112,6 +114,7 @@ impl AuditAction {
             AuditAction::DeviceRegistered => "device_registered",
             AuditAction::Wiped => "wiped",
             AuditAction::Discarded => "discarded",
+            AuditAction::SettingChanged => "setting_changed",
         }
     }
 
@@ -143,6 +146,7 @@ impl AuditAction {
             "device_registered" => AuditAction::DeviceRegistered,
             "wiped" => AuditAction::Wiped,
             "discarded" => AuditAction::Discarded,
+            "setting_changed" => AuditAction::SettingChanged,
             _ => return None,
         })
     }
@@ -545,6 +549,7 @@ mod tests {
         v.mark_uploading(bundle).unwrap();
         v.mark_uploading(bundle).unwrap(); // no transition: no entry
         v.upload_failed(bundle, 0, "offline").unwrap();
+        v.set_retention_days(30).unwrap();
         assert_eq!(
             actions(&v),
             [
@@ -554,11 +559,12 @@ mod tests {
                 "approved",
                 "sealed",
                 "upload_attempted",
-                "upload_failed"
+                "upload_failed",
+                "setting_changed"
             ]
         );
         let report = v.audit_verify().unwrap();
-        assert_eq!(report.entries, 7);
+        assert_eq!(report.entries, 8);
         assert_eq!(report.checkpoints, 0);
     }
 

@@ -24,13 +24,21 @@ impl Vault {
         read_retention_days(&conn)
     }
 
-    /// Sets the retention period in days.
+    /// Sets the retention period in days; the change and its audit entry are one transaction.
     pub fn set_retention_days(&self, days: u32) -> Result<(), VaultError> {
-        self.live_conn()?.execute(
+        let mut conn = self.live_conn()?;
+        let tx = conn.transaction()?;
+        tx.execute(
             "INSERT INTO settings (key, value) VALUES (?1, ?2)
              ON CONFLICT(key) DO UPDATE SET value = excluded.value",
             params![RETENTION_KEY, days.to_string()],
         )?;
+        self.audit(
+            &tx,
+            AuditAction::SettingChanged,
+            &format!("{RETENTION_KEY}={days}"),
+        )?;
+        tx.commit()?;
         Ok(())
     }
 
