@@ -11,7 +11,7 @@ use ghidanh_record::{EnrollmentInput, FieldError, Lang, ValidRecord};
 use ghidanh_sync::{SyncConfig, SyncHandle};
 use ghidanh_vault::{EnrollmentSummary, KdfParams, Operator, Role, Vault, VaultError};
 
-use crate::{operator, settings, KitError};
+use crate::{operator, settings, KitError, SyncStatus};
 
 const LANGUAGE_SETTING: &str = "language";
 
@@ -405,6 +405,18 @@ impl Kit {
     /// Every enrollment on this device, newest first.
     pub fn list(&self) -> Result<Vec<EnrollmentSummary>, KitError> {
         Ok(self.vault()?.0.list()?)
+    }
+
+    /// The state of sync: the worker's last contact, last attempt and its problem, whether it
+    /// is sending, when it tries again, and how many bundles wait, were delivered or refused.
+    /// Cheap enough to poll (it reads the list, which is not audited).
+    pub fn sync_status(&self) -> Result<SyncStatus, KitError> {
+        let (vault, _) = self.vault()?;
+        let activity = lock(&self.session)
+            .as_ref()
+            .and_then(|s| s.sync.as_ref().map(|h| h.activity()))
+            .unwrap_or_default();
+        Ok(SyncStatus::new(activity, &vault.list()?))
     }
 
     /// Validates a draft, seals it into a bundle for the registry and queues it for upload.

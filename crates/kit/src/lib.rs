@@ -10,12 +10,15 @@ mod error;
 mod kit;
 mod operator;
 mod settings;
+mod sync_status;
 
 pub use error::{FormError, KitError};
 pub use kit::{parse_role, Kit, KitConfig, SessionState, Status};
 pub use operator::OperatorRule;
 pub use settings::{SettingRule, MAX_RETENTION_DAYS, MIN_RETENTION_DAYS};
+pub use sync_status::{sync_problem_message, SyncStatus};
 
 pub use ghidanh_bundle::{EnrollmentId, OperatorId};
 pub use ghidanh_record::{EnrollmentInput, Lang};
+pub use ghidanh_sync::SyncProblem;
 pub use ghidanh_vault::{EnrollmentState, EnrollmentSummary, KdfParams, Operator, Role};

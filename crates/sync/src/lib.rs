@@ -15,4 +15,4 @@ mod worker;
 pub use backoff::Backoff;
 pub use client::{Client, Registration, PIECE};
 pub use error::SyncError;
-pub use worker::{spawn, SyncConfig, SyncHandle};
+pub use worker::{spawn, SyncActivity, SyncConfig, SyncHandle, SyncProblem, LAST_CONTACT_SETTING};

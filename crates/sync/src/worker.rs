@@ -1,6 +1,6 @@
 //! The background task that drains the outbox.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use ghidanh_bundle::{DeviceRegistration, RejectReason, Verdict};
@@ -34,16 +34,92 @@ impl Default for SyncConfig {
     }
 }
 
+/// The vault setting that keeps the last successful contact with the registry (Unix ms),
+/// so the kit can say when it last reached the registry after a restart.
+pub const LAST_CONTACT_SETTING: &str = "sync_last_contact_ms";
+
+/// Why the last attempt to reach the registry failed, without any detail: the raw error text
+/// (addresses, bodies) stays in the log; the kit translates these for the operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SyncProblem {
+    /// No answer: connection refused, timeout, DNS.
+    Unreachable,
+    /// The registry answered with an HTTP error status.
+    RegistryError {
+        /// The HTTP status.
+        status: u16,
+    },
+    /// The registry refused the device's registration (its code is logged).
+    RegistrationRefused,
+    /// An answer that breaks the protocol, or a receipt that does not verify or is not about
+    /// the bytes sent (a proxy in the way?).
+    BadAnswer,
+    /// The kit's own store failed.
+    Local,
+}
+
+impl SyncProblem {
+    /// The stable code the UI may switch on.
+    pub fn code(self) -> &'static str {
+        match self {
+            SyncProblem::Unreachable => "unreachable",
+            SyncProblem::RegistryError { .. } => "registryError",
+            SyncProblem::RegistrationRefused => "registrationRefused",
+            SyncProblem::BadAnswer => "badAnswer",
+            SyncProblem::Local => "local",
+        }
+    }
+
+    fn of(e: &SyncError) -> SyncProblem {
+        match e {
+            SyncError::Unreachable(_) => SyncProblem::Unreachable,
+            SyncError::Http { status, .. } => SyncProblem::RegistryError { status: *status },
+            SyncError::Protocol(_) | SyncError::BadReceipt(_) | SyncError::ReceiptMismatch => {
+                SyncProblem::BadAnswer
+            }
+            SyncError::Vault(_) => SyncProblem::Local,
+        }
+    }
+}
+
+/// What the worker is doing and has done, as of now. Times are Unix milliseconds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SyncActivity {
+    /// The last time the registry answered (a registration or a verified receipt). Kept in
+    /// the vault ([`LAST_CONTACT_SETTING`]), so it survives a restart.
+    pub last_contact_ms: Option<i64>,
+    /// The last time the worker tried to reach the registry (this process only).
+    pub last_attempt_ms: Option<i64>,
+    /// Why that attempt failed; `None` when it succeeded.
+    pub last_error: Option<SyncProblem>,
+    /// A bundle is being sent right now.
+    pub uploading: bool,
+    /// When the worker tries again, while something waits to be sent.
+    pub next_retry_ms: Option<i64>,
+}
+
+type Activity = Arc<Mutex<SyncActivity>>;
+
+fn update(activity: &Activity, f: impl FnOnce(&mut SyncActivity)) {
+    f(&mut activity.lock().unwrap_or_else(|p| p.into_inner()));
+}
+
 /// Handle on the running worker.
 pub struct SyncHandle {
     wake: Arc<Notify>,
     task: JoinHandle<()>,
+    activity: Activity,
 }
 
 impl SyncHandle {
     /// Asks the worker to look at the outbox now (after a new bundle was sealed).
     pub fn wake(&self) {
         self.wake.notify_one();
+    }
+
+    /// What the worker is doing and has done.
+    pub fn activity(&self) -> SyncActivity {
+        *self.activity.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Whether the worker has stopped by itself (after the registry revoked the device).
@@ -65,18 +141,37 @@ impl Drop for SyncHandle {
 }
 
 /// Starts the worker on the current tokio runtime.
+/// The last contact kept in the vault is read here, so [`SyncHandle::activity`] has it at once.
 pub fn spawn(vault: Arc<Vault>, config: SyncConfig) -> SyncHandle {
     let wake = Arc::new(Notify::new());
-    let task = tokio::spawn(run(vault, config, wake.clone()));
-    SyncHandle { wake, task }
+    let last_contact_ms = match vault.setting(LAST_CONTACT_SETTING) {
+        Ok(v) => v.and_then(|v| v.parse().ok()),
+        Err(e) => {
+            tracing::warn!(error = %e, "last contact not read");
+            None
+        }
+    };
+    let activity = Arc::new(Mutex::new(SyncActivity {
+        last_contact_ms,
+        ..SyncActivity::default()
+    }));
+    let task = tokio::spawn(run(vault, config, wake.clone(), activity.clone()));
+    SyncHandle {
+        wake,
+        task,
+        activity,
+    }
 }
 
-async fn run(vault: Arc<Vault>, config: SyncConfig, wake: Arc<Notify>) {
+async fn run(vault: Arc<Vault>, config: SyncConfig, wake: Arc<Notify>, activity: Activity) {
     let mut failures = 0u32;
     loop {
-        let sleep = match pass(&vault, &config).await {
-            Ok(Next::Sleep(next)) => {
+        let sleep = match pass(&vault, &config, &activity).await {
+            Ok(Next::Sleep(next, waiting)) => {
                 failures = 0;
+                update(&activity, |a| {
+                    a.next_retry_ms = waiting.then(|| now_ms() + next.as_millis() as i64)
+                });
                 next
             }
             Ok(Next::Revoked) => {
@@ -91,7 +186,12 @@ async fn run(vault: Arc<Vault>, config: SyncConfig, wake: Arc<Notify>) {
             Err(e) => {
                 failures = failures.saturating_add(1);
                 tracing::warn!(error = %e, failures, "sync pass failed");
-                config.backoff.delay(failures)
+                let delay = config.backoff.delay(failures);
+                failed(&activity, &e);
+                update(&activity, |a| {
+                    a.next_retry_ms = Some(now_ms() + delay.as_millis() as i64)
+                });
+                delay
             }
         };
         tokio::select! {
@@ -103,8 +203,8 @@ async fn run(vault: Arc<Vault>, config: SyncConfig, wake: Arc<Notify>) {
 
 /// What the worker does after a pass.
 enum Next {
-    /// Sleep this long (or until woken).
-    Sleep(Duration),
+    /// Sleep this long (or until woken); whether bundles still wait for a receipt.
+    Sleep(Duration, bool),
     /// The registry revoked this device, in an answer verified against its key: wipe and stop.
     Revoked,
 }
@@ -132,10 +232,45 @@ async fn blocking<T: Send + 'static>(
         .map_err(SyncError::from)
 }
 
+/// The worker is about to ask the registry something.
+fn attempting(activity: &Activity) {
+    update(activity, |a| a.last_attempt_ms = Some(now_ms()));
+}
+
+/// The registry answered: the last attempt succeeded. The time is kept in the vault too (a
+/// failure to keep it is logged; it costs only the display after a restart).
+async fn contacted(vault: &Arc<Vault>, activity: &Activity) {
+    let now = now_ms();
+    update(activity, |a| {
+        a.last_contact_ms = Some(now);
+        a.last_error = None;
+    });
+    if let Err(e) = blocking(vault, move |v| {
+        v.set_setting(LAST_CONTACT_SETTING, &now.to_string())
+    })
+    .await
+    {
+        tracing::warn!(error = %e, "last contact not kept");
+    }
+}
+
+/// The last attempt failed with `e`.
+fn failed(activity: &Activity, e: &SyncError) {
+    let problem = SyncProblem::of(e);
+    update(activity, |a| {
+        a.last_error = Some(problem);
+        a.uploading = false;
+    });
+}
+
 /// One pass: register if needed, send what is due. Returns what to do next.
-async fn pass(vault: &Arc<Vault>, config: &SyncConfig) -> Result<Next, SyncError> {
+async fn pass(
+    vault: &Arc<Vault>,
+    config: &SyncConfig,
+    activity: &Activity,
+) -> Result<Next, SyncError> {
     let Some(device) = blocking(vault, |v| v.device()).await? else {
-        return Ok(Next::Sleep(config.idle_poll));
+        return Ok(Next::Sleep(config.idle_poll, false));
     };
     let client = Client::new(
         &device.provisioning.registry_url,
@@ -148,24 +283,37 @@ async fn pass(vault: &Arc<Vault>, config: &SyncConfig) -> Result<Next, SyncError
             &device.provisioning.token,
             &device.key,
         );
+        attempting(activity);
         match client.register(registration).await? {
-            Registration::Registered => blocking(vault, |v| v.mark_registered()).await?,
+            Registration::Registered => {
+                contacted(vault, activity).await;
+                blocking(vault, |v| v.mark_registered()).await?
+            }
             // Go on: the registry's signed receipts will say why each bundle is refused.
-            Registration::Refused(code) => tracing::warn!(code, "registration refused"),
+            Registration::Refused(code) => {
+                contacted(vault, activity).await;
+                update(activity, |a| {
+                    a.last_error = Some(SyncProblem::RegistrationRefused)
+                });
+                tracing::warn!(code, "registration refused")
+            }
             Registration::Revoked => return Ok(Next::Revoked),
         }
     }
     let due = blocking(vault, |v| v.due_uploads(now_ms())).await?;
     for item in due {
-        if let Sent::Revoked = send_one(vault, &client, config, item).await? {
+        if let Sent::Revoked = send_one(vault, &client, config, activity, item).await? {
             return Ok(Next::Revoked);
         }
     }
     let next = blocking(vault, |v| v.next_attempt_at()).await?;
-    Ok(Next::Sleep(match next {
-        Some(at) => Duration::from_millis((at - now_ms()).max(0) as u64).min(config.idle_poll),
-        None => config.idle_poll,
-    }))
+    Ok(match next {
+        Some(at) => Next::Sleep(
+            Duration::from_millis((at - now_ms()).max(0) as u64).min(config.idle_poll),
+            true,
+        ),
+        None => Next::Sleep(config.idle_poll, false),
+    })
 }
 
 /// What became of one upload.
@@ -180,13 +328,19 @@ async fn send_one(
     vault: &Arc<Vault>,
     client: &Client,
     config: &SyncConfig,
+    activity: &Activity,
     item: OutboxItem,
 ) -> Result<Sent, SyncError> {
     let id = item.bundle_id;
     blocking(vault, move |v| v.mark_uploading(id)).await?;
-    match client.upload(&item.bytes).await {
+    attempting(activity);
+    update(activity, |a| a.uploading = true);
+    let result = client.upload(&item.bytes).await;
+    update(activity, |a| a.uploading = false);
+    match result {
         // `upload` verified the signature and that the receipt is about these bytes.
         Ok((receipt, bytes)) => {
+            contacted(vault, activity).await;
             if receipt.bundle_id.is_some() && receipt.bundle_id != Some(id) {
                 return Err(SyncError::ReceiptMismatch);
             }
@@ -198,6 +352,7 @@ async fn send_one(
             Ok(Sent::Done)
         }
         Err(e) if e.is_transient() => {
+            failed(activity, &e);
             let next = now_ms() + config.backoff.delay(item.attempts).as_millis() as i64;
             let msg = e.to_string();
             blocking(vault, move |v| v.upload_failed(id, next, &msg)).await?;
