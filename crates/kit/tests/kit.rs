@@ -154,6 +154,14 @@ fn drafts_save_while_invalid_and_finalise_only_when_valid() {
     let payload = Envelope::parse(&item.bytes).unwrap().open(&keys).unwrap();
     assert_eq!(payload.record, valid());
     assert_eq!(payload.operator.name, "Trần Văn Cảnh");
+    // It names every reference list this build validated against, with its version.
+    let expected: std::collections::BTreeMap<String, String> =
+        ghidanh_record::reference::versions()
+            .iter()
+            .map(|(name, version)| (name.to_owned(), version.to_owned()))
+            .collect();
+    assert_eq!(expected.len(), 6, "{expected:?}");
+    assert_eq!(payload.reference_versions, expected);
 }
 
 #[test]
