@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use ghidanh_bundle::RejectReason;
 use ghidanh_kit::{
-    EnrollmentId, EnrollmentInput, EnrollmentSummary, FormError, Kit, KitError, Lang, Operator,
-    OperatorId, SessionState, Status,
+    sync_problem_message, EnrollmentId, EnrollmentInput, EnrollmentSummary, FormError, Kit,
+    KitError, Lang, Operator, OperatorId, SessionState, Status, SyncStatus,
 };
 use serde::Serialize;
 use tauri::State;
@@ -125,6 +125,47 @@ impl EnrollmentSummaryDto {
                 format!("{msg} ({code})")
             }),
             updated_at: rfc3339_ms(s.updated_at_ms),
+        }
+    }
+}
+
+/// Why the last attempt to reach the registry failed: a stable code and the operator's words.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct SyncErrorDto {
+    code: &'static str,
+    message: String,
+}
+
+/// The sync panel: times in RFC 3339 (null when never), counts of bundles.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct SyncStatusDto {
+    last_contact_at: Option<String>,
+    last_attempt_at: Option<String>,
+    last_error: Option<SyncErrorDto>,
+    uploading: bool,
+    next_retry_at: Option<String>,
+    waiting: usize,
+    custody: usize,
+    delivered: usize,
+    rejected: usize,
+}
+
+impl SyncStatusDto {
+    fn new(s: SyncStatus, lang: Lang) -> Self {
+        SyncStatusDto {
+            last_contact_at: s.last_contact_ms.map(rfc3339_ms),
+            last_attempt_at: s.last_attempt_ms.map(rfc3339_ms),
+            last_error: s.last_error.map(|p| SyncErrorDto {
+                code: p.code(),
+                message: sync_problem_message(p, lang),
+            }),
+            uploading: s.uploading,
+            next_retry_at: s.next_retry_ms.map(rfc3339_ms),
+            waiting: s.waiting,
+            custody: s.custody,
+            delivered: s.delivered,
+            rejected: s.rejected,
         }
     }
 }
@@ -384,6 +425,15 @@ pub async fn list_enrollments(state: State<'_, AppState>) -> CmdResult<Vec<Enrol
     .await
 }
 
+/// The state of sync, for the panel on the main screen (polled: no activity).
+#[tauri::command]
+pub async fn sync_status(state: State<'_, AppState>) -> CmdResult<SyncStatusDto> {
+    polled(state, |kit, lang| {
+        Ok(SyncStatusDto::new(kit.sync_status()?, lang))
+    })
+    .await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -479,6 +529,41 @@ mod tests {
             serde_json::to_value(dto).unwrap(),
             serde_json::json!({"id": id.to_string(), "name": "Đỗ Thị Anh", "role": "supervisor"})
         );
+    }
+
+    #[test]
+    fn sync_status_crosses_with_times_counts_and_a_translated_problem() {
+        let s = SyncStatus {
+            last_contact_ms: Some(1_700_000_000_000),
+            last_attempt_ms: Some(1_700_000_060_000),
+            last_error: Some(ghidanh_kit::SyncProblem::Unreachable),
+            uploading: false,
+            next_retry_ms: Some(1_700_000_061_500),
+            waiting: 2,
+            custody: 0,
+            delivered: 5,
+            rejected: 1,
+        };
+        let json = serde_json::to_value(SyncStatusDto::new(s, Lang::Vi)).unwrap();
+        assert_eq!(json["lastContactAt"], "2023-11-14T22:13:20Z");
+        assert_eq!(json["nextRetryAt"], "2023-11-14T22:14:21.5Z");
+        assert_eq!(json["lastError"]["code"], "unreachable");
+        assert!(json["lastError"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Không kết nối được máy chủ"));
+        assert_eq!(
+            (&json["waiting"], &json["delivered"], &json["rejected"]),
+            (
+                &serde_json::json!(2),
+                &serde_json::json!(5),
+                &serde_json::json!(1)
+            )
+        );
+        let json =
+            serde_json::to_value(SyncStatusDto::new(SyncStatus::default(), Lang::En)).unwrap();
+        assert!(json["lastContactAt"].is_null() && json["lastError"].is_null());
+        assert_eq!(json["uploading"], false);
     }
 
     #[test]

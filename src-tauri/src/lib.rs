@@ -59,6 +59,7 @@ pub fn run() -> anyhow::Result<()> {
             commands::get_draft,
             commands::finalise,
             commands::list_enrollments,
+            commands::sync_status,
         ])
         .run(tauri::tauri_build_context!())?;
     Ok(())

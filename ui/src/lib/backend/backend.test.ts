@@ -33,6 +33,7 @@ describe('TauriBackend', () => {
     await b.getDraft('d1');
     await b.finalise('d1');
     await b.listEnrollments();
+    await b.syncStatus();
     expect(invoke.mock.calls).toEqual([
       ['app_status', undefined],
       ['set_language', { lang: 'en' }],
@@ -51,6 +52,7 @@ describe('TauriBackend', () => {
       ['get_draft', { id: 'd1' }],
       ['finalise', { id: 'd1' }],
       ['list_enrollments', undefined],
+      ['sync_status', undefined],
     ]);
   });
 

@@ -9,6 +9,7 @@ import type {
   OperatorInfo,
   Role,
   SaveResult,
+  SyncStatus,
 } from './types';
 
 /**
@@ -40,6 +41,8 @@ export interface Backend {
   getDraft(id: string): Promise<EnrollmentInput>;
   finalise(id: string): Promise<EnrollmentSummary>;
   listEnrollments(): Promise<EnrollmentSummary[]>;
+  /** Polled by the sync panel; not activity for the idle lock. */
+  syncStatus(): Promise<SyncStatus>;
 }
 
 const ERROR_CODES: readonly ErrorCode[] = [

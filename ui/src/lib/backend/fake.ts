@@ -12,6 +12,7 @@ import type {
   OperatorInfo,
   Role,
   SaveResult,
+  SyncStatus,
 } from './types';
 
 /**
@@ -43,7 +44,14 @@ export interface FakeOptions {
   latencyMs?: number;
   /** The retention period in days (the core's default: 0). */
   retentionDays?: number;
+  /** What sync_status answers besides the counts (which come from the records). */
+  sync?: Partial<FakeSync>;
 }
+
+/** The part of sync_status a test sets; the counts follow the records. */
+export type FakeSync = Pick<SyncStatus, 'lastContactAt' | 'lastAttemptAt' | 'lastError' | 'uploading' | 'nextRetryAt'>;
+
+const NO_SYNC: FakeSync = { lastContactAt: null, lastAttemptAt: null, lastError: null, uploading: false, nextRetryAt: null };
 
 export interface FakeRecord {
   id: string;
@@ -94,6 +102,8 @@ export class FakeBackend implements Backend {
   language: Lang;
   records: FakeRecord[];
   retentionDays: number;
+  /** What sync_status answers besides the counts; tests change it between polls. */
+  sync: FakeSync;
   readonly calls: FakeCall[] = [];
   private nextId = 1;
   private nextReceipt = 1;
@@ -124,6 +134,7 @@ export class FakeBackend implements Backend {
     this.simulateUpload = opts.simulateUpload ?? false;
     this.latencyMs = opts.latencyMs ?? 0;
     this.retentionDays = opts.retentionDays ?? 0;
+    this.sync = { ...NO_SYNC, ...clone(opts.sync ?? {}) };
   }
 
   // ---- scripting (tests) -----------------------------------------------
@@ -249,6 +260,7 @@ export class FakeBackend implements Backend {
   advanceUploads(): void {
     for (const r of this.records) {
       if (r.state === 'uploading') {
+        this.sync.lastContactAt = this.now();
         r.state = 'accepted';
         r.receiptId = `BN-${String(this.nextReceipt++).padStart(6, '0')}`;
         r.updatedAt = this.now();
@@ -427,6 +439,20 @@ export class FakeBackend implements Backend {
       this.requireUnlocked();
       if (this.simulateUpload) this.advanceUploads();
       return this.records.map((r) => this.summary(r));
+    });
+  }
+
+  syncStatus(): Promise<SyncStatus> {
+    return this.reply('sync_status', [], () => {
+      this.requireUnlocked();
+      const count = (...states: EnrollmentState[]): number => this.records.filter((r) => states.includes(r.state)).length;
+      return {
+        ...this.sync,
+        waiting: count('sealed', 'uploading'),
+        custody: count('custody'),
+        delivered: count('accepted', 'purged'),
+        rejected: count('rejected'),
+      };
     });
   }
 }

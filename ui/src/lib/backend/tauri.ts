@@ -9,6 +9,7 @@ import type {
   OperatorInfo,
   Role,
   SaveResult,
+  SyncStatus,
 } from './types';
 
 /** True inside the Tauri webview. */
@@ -73,5 +74,8 @@ export class TauriBackend implements Backend {
   }
   listEnrollments(): Promise<EnrollmentSummary[]> {
     return call('list_enrollments');
+  }
+  syncStatus(): Promise<SyncStatus> {
+    return call('sync_status');
   }
 }

@@ -103,6 +103,33 @@ export interface EnrollmentSummary {
   updatedAt: string;
 }
 
+/** Why the last attempt to reach the registry failed; message already localized by the core. */
+export interface SyncError {
+  /** 'unreachable' | 'registryError' | 'registrationRefused' | 'badAnswer' | 'local' */
+  code: string;
+  message: string;
+}
+
+/** sync_status: the background sync as the panel on the main screen shows it. Times RFC 3339, null when never. */
+export interface SyncStatus {
+  /** The last time the registry answered (kept across restarts). */
+  lastContactAt: string | null;
+  lastAttemptAt: string | null;
+  /** null when the last attempt succeeded (or none was made). */
+  lastError: SyncError | null;
+  /** A bundle is being sent right now. */
+  uploading: boolean;
+  /** When the kit tries again, while something waits. */
+  nextRetryAt: string | null;
+  /** Sealed, not yet receipted (sealed or being sent). */
+  waiting: number;
+  /** Held by a district relay, the registry's receipt still to come. */
+  custody: number;
+  /** Accepted by the registry (purged ones included). */
+  delivered: number;
+  rejected: number;
+}
+
 /** A draft is saved even when invalid; errors are the current validation problems. */
 export interface SaveResult {
   id: string;

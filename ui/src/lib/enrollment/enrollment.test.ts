@@ -97,10 +97,10 @@ describe('main screen', () => {
     ]);
     const label = (id: string): string => row(id).querySelector('.state-label')?.textContent ?? '';
     expect(label('e-3')).toBe('Nháp');
-    expect(label('e-2')).toBe('Đã chấp nhận');
-    expect(label('e-1')).toBe('Bị từ chối');
+    expect(label('e-2')).toBe('Đã gửi, trung tâm đã chấp nhận');
+    expect(label('e-1')).toBe('Bị trung tâm từ chối');
     expect(label('e-0')).toBe('Đang gửi');
-    expect(label('e-4')).toBe('Đã niêm phong');
+    expect(label('e-4')).toBe('Đã niêm phong, chờ gửi');
     expect(row('e-2').querySelector('.receipt-id')?.textContent).toBe('BN-000042');
     expect(row('e-3').querySelector('.receipt-id')?.textContent).toBe('');
     expect(row('e-1').querySelector('.reason')?.textContent).toContain('Số định danh đã được đăng ký.');
@@ -258,7 +258,7 @@ describe('main screen', () => {
     expect(text('#banner')).toBe('Đã niêm phong hồ sơ của Hoàng Thị Lan, đang chờ gửi.');
     expect(document.activeElement).toBe($('#f-birthName'));
     expect(row('draft-0001').dataset['state']).toBe('sealed');
-    expect(row('draft-0001').querySelector('.state-label')?.textContent).toBe('Đã niêm phong');
+    expect(row('draft-0001').querySelector('.state-label')?.textContent).toBe('Đã niêm phong, chờ gửi');
 
     // The next person's record is a new draft; its first keystroke clears the notice.
     type('#f-birthName', 'B');
@@ -376,7 +376,7 @@ describe('main screen', () => {
     expect(row('e-1').querySelector('.receipt-id')?.textContent).toBe('BN-000001');
     fake.rejectRecord('e-1', 'Trùng hồ sơ.');
     await tick(1000);
-    expect(row('e-1').querySelector('.state-label')?.textContent).toBe('Bị từ chối');
+    expect(row('e-1').querySelector('.state-label')?.textContent).toBe('Bị trung tâm từ chối');
     expect(row('e-1').querySelector('.reason')?.textContent).toContain('Trùng hồ sơ.');
   });
 
@@ -400,7 +400,7 @@ describe('main screen', () => {
     expect(text('#btn-finalise')).toBe('Finalise and seal');
     expect(text('#lock-button')).toBe('Lock');
     expect(text('#lang-toggle')).toBe('VI');
-    expect(row('e-1').querySelector('.state-label')?.textContent).toBe('Accepted');
+    expect(row('e-1').querySelector('.state-label')?.textContent).toBe('Delivered, accepted by the registry');
     // Messages are fetched again, now in English, from the backend.
     expect(text('[data-error-for="personalId"]')).toBe('[fake en] personalId/r');
 

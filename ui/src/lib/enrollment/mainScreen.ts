@@ -4,9 +4,11 @@ import type { Screen, ScreenContext } from '../screen';
 import { h } from '../ui/dom';
 import { createEnrollmentForm } from './form';
 import { createEnrollmentList } from './list';
+import { createSyncPanel } from './syncPanel';
 
 /** The working screen: operator bar, enrollment form and the list of records. */
 export function mainScreen(ctx: ScreenContext): Screen {
+  const sync = createSyncPanel(ctx.backend);
   // eslint-disable-next-line prefer-const -- form and list refer to each other
   let list: ReturnType<typeof createEnrollmentList>;
   const form = createEnrollmentForm({
@@ -16,6 +18,7 @@ export function mainScreen(ctx: ScreenContext): Screen {
     onChanged: () => {
       list.render();
       void list.refresh();
+      void sync.refresh();
     },
   });
   list = createEnrollmentList({
@@ -26,7 +29,12 @@ export function mainScreen(ctx: ScreenContext): Screen {
   });
 
   const bar = createOperatorBar(ctx, 'main', () => form.flush());
-  const el = h('section', { class: 'main-screen', 'data-screen': 'main' }, bar.el, h('div', { class: 'main-layout' }, form.el, list.el));
+  const el = h(
+    'section',
+    { class: 'main-screen', 'data-screen': 'main' },
+    bar.el,
+    h('div', { class: 'main-layout' }, form.el, h('div', { class: 'side-column' }, sync.el, list.el)),
+  );
 
   const onKey = (ev: KeyboardEvent): void => {
     if (!(ev.ctrlKey || ev.metaKey) || ev.altKey) return;
@@ -42,9 +50,11 @@ export function mainScreen(ctx: ScreenContext): Screen {
   const offLang = onLangChange(() => {
     form.relabel();
     list.render();
+    sync.render();
   });
   let backendLang = ctx.status.language;
   list.start();
+  sync.start();
   // Back from a lock (idle or asked) or another screen: the draft left open opens again.
   const resume = ctx.resumeDraft();
   if (resume !== null) void form.load(resume);
@@ -65,6 +75,7 @@ export function mainScreen(ctx: ScreenContext): Screen {
       offLang();
       form.dispose();
       list.dispose();
+      sync.dispose();
     },
   };
 }
