@@ -54,6 +54,8 @@ enum Command {
     /// Check a kit vault's audit log and report what it holds.
     #[command(subcommand)]
     Vault(cmd::vault::VaultCmd),
+    /// Simulate many kit devices uploading sealed bundles to a registry; report throughput.
+    Loadgen(cmd::loadgen::LoadgenArgs),
 }
 
 fn main() -> ExitCode {
@@ -67,9 +69,12 @@ fn main() -> ExitCode {
         .init();
     let cli = Cli::parse();
     // The one-shot commands print and exit: piped into `head`, they should end quietly the
-    // Unix way (SIGPIPE) rather than panic in println!. Not the registry and the benches,
+    // Unix way (SIGPIPE) rather than panic in println!. Not the registry, the benches and loadgen,
     // which hold sockets, where a write to a closed peer must stay an error to handle.
-    if !matches!(cli.command, Command::Registry(_) | Command::Bench(_)) {
+    if !matches!(
+        cli.command,
+        Command::Registry(_) | Command::Bench(_) | Command::Loadgen(_)
+    ) {
         sigpipe::reset();
     }
     let result = match cli.command {
@@ -83,6 +88,7 @@ fn main() -> ExitCode {
         Command::Mrz(c) => c.run(),
         Command::Record(c) => c.run(),
         Command::Vault(c) => c.run(),
+        Command::Loadgen(c) => c.run(),
     };
     match result {
         Ok(code) => code,

@@ -40,6 +40,27 @@ pub enum BenchCmd {
         #[arg(long)]
         dir: Option<std::path::PathBuf>,
     },
+    /// Bundles per second and p99 latency of a registry on loopback (embedded SQLite in a
+    /// temporary folder) fed by `loadgen` devices, by resumable upload (the kit's way) and
+    /// by single POST, against writing the same bytes to files with the registry's fsyncs.
+    Ingest {
+        /// Bundles to send (after a warm-up of one per upload in flight).
+        #[arg(long, default_value_t = 300)]
+        bundles: usize,
+        /// Devices to provision and act as.
+        #[arg(long, default_value_t = 8)]
+        devices: usize,
+        /// Uploads in flight at once (default: one per device).
+        #[arg(long)]
+        concurrency: Option<usize>,
+        /// Bytes of biometrics per bundle.
+        #[arg(long, default_value_t = super::loadgen::DEFAULT_SIZE)]
+        size: usize,
+        /// Folder for the registry and the baseline's files (default: the system temp
+        /// folder); it decides the disk, and so the fsync cost, both sides pay.
+        #[arg(long)]
+        dir: Option<std::path::PathBuf>,
+    },
 }
 
 /// Goal from the design: each at least half the raw AEAD's throughput.
@@ -56,6 +77,19 @@ impl BenchCmd {
                 seals,
                 dir,
             } => super::bench_vault::run(autosaves, seals, dir),
+            BenchCmd::Ingest {
+                bundles,
+                devices,
+                concurrency,
+                size,
+                dir,
+            } => super::bench_ingest::run(super::bench_ingest::Options {
+                bundles,
+                devices,
+                concurrency,
+                size,
+                dir,
+            }),
         }
     }
 }

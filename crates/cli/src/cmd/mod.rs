@@ -1,10 +1,12 @@
 //! One module per command group.
 
 pub mod bench;
+pub mod bench_ingest;
 pub mod bench_vault;
 pub mod bundle;
 pub mod device;
 pub mod id;
+pub mod loadgen;
 pub mod mrz;
 pub mod name;
 pub mod qr;

@@ -1,0 +1,246 @@
+//! `ghidanh bench ingest`: bundles per second and latency of a real registry on loopback
+//! against writing the same bytes to files with the registry's own durability, as a ratio.
+//!
+//! Ours: a registry in a temporary folder (embedded SQLite + blob files), served in this
+//! process on its own runtime at 127.0.0.1:0, fed by `ghidanh loadgen`'s devices over HTTP:
+//! upload, verify, open, validate, store, sign, and the receipt verified by the device.
+//! Twice, on fresh bundles: by resumable upload (the kit's way, the headline) and by one
+//! `POST /api/v1/bundles` each (the same ingest without the per-piece durability).
+//! Baseline: the same sealed bytes, the same concurrency, and per bundle exactly the
+//! registry's fsyncs for a stored bundle: `blobs::write_durably` (temp file, write, fsync,
+//! rename, fsync the folder) then one 4 KiB record appended to a journal and fdatasync'd,
+//! which is SQLite's commit in WAL mode with `synchronous=FULL` (one writer at a time, so
+//! under one lock). The disk is the same for both: the temporary folder.
+
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use ghidanh_bundle::Provisioning;
+
+use super::loadgen::{ms, quantile, Fleet, Report, Sealed, Upload};
+
+/// Goal from issue 5: the registry ingests at least half the baseline's bundles per second.
+const GOAL: f64 = 0.5;
+
+/// Bytes of the journal record the baseline commits per bundle: one SQLite page.
+const JOURNAL_RECORD: usize = 4096;
+
+pub struct Options {
+    pub bundles: usize,
+    pub devices: usize,
+    pub concurrency: Option<usize>,
+    pub size: usize,
+    pub dir: Option<PathBuf>,
+}
+
+pub fn run(o: Options) -> anyhow::Result<ExitCode> {
+    if o.bundles == 0 || o.devices == 0 {
+        bail!("--bundles and --devices must be at least 1");
+    }
+    let concurrency = o.concurrency.unwrap_or(o.devices).max(1);
+    let parent = o.dir.clone().unwrap_or_else(std::env::temp_dir);
+    let tmp = tempfile::Builder::new()
+        .prefix("ghidanh-bench-ingest-")
+        .tempdir_in(&parent)
+        .with_context(|| format!("cannot make a temporary folder in {}", parent.display()))?;
+    let data = tmp.path().join("registry");
+    ghidanh_registry::init(&data).context("cannot create the registry")?;
+
+    let listener =
+        std::net::TcpListener::bind("127.0.0.1:0").context("cannot listen on loopback")?;
+    listener.set_nonblocking(true)?;
+    let url = format!("http://{}", listener.local_addr()?);
+    let provisioning = (0..o.devices)
+        .map(|i| {
+            let (_, bytes) =
+                ghidanh_registry::provision_device(&data, &url, &format!("bench device {i}"))?;
+            Ok(Provisioning::parse(&bytes)?)
+        })
+        .collect::<anyhow::Result<Vec<_>>>()
+        .context("cannot provision the devices")?;
+
+    // The registry on its own runtime, as in its own process: its threads are not the
+    // load generator's.
+    let registry = Arc::new(ghidanh_registry::Registry::open(&data)?);
+    let server = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("registry")
+        .build()
+        .context("cannot start the registry's runtime")?;
+    server.spawn(async move {
+        match tokio::net::TcpListener::from_std(listener) {
+            Ok(l) => {
+                if let Err(e) = ghidanh_registry::serve_with(registry, l).await {
+                    tracing::error!(error = %e, "the bench registry failed");
+                }
+            }
+            Err(e) => tracing::error!(error = %e, "cannot serve the bench registry"),
+        }
+    });
+
+    let client = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("loadgen")
+        .build()
+        .context("cannot start the load generator's runtime")?;
+    let (fleet, warmup, resumable, post) = client.block_on(async {
+        let fleet = Fleet::connect(&url, provisioning).await?;
+        let warmup = fleet.seal_bundles(concurrency, o.size)?;
+        let resumable = fleet.seal_bundles(o.bundles, o.size)?;
+        let post = fleet.seal_bundles(o.bundles, o.size)?;
+        anyhow::Ok((
+            Arc::new(fleet),
+            Arc::new(warmup),
+            Arc::new(resumable),
+            Arc::new(post),
+        ))
+    })?;
+    // Connections, SQLite's cache, the blob folder: warm for the measured passes.
+    let warm = client.block_on(fleet.pass(warmup.clone(), concurrency, Upload::Resumable));
+    let warm = Report::new(&warmup, warm, None);
+    let pass = client.block_on(fleet.pass(resumable.clone(), concurrency, Upload::Resumable));
+    let ours = Report::new(&resumable, pass, None);
+    let pass = client.block_on(fleet.pass(post.clone(), concurrency, Upload::Post));
+    let single = Report::new(&post, pass, None);
+    drop(client);
+    server.shutdown_timeout(Duration::from_secs(5));
+    for (what, r) in [("warm-up", &warm), ("resumable", &ours), ("post", &single)] {
+        if !r.ok() {
+            let c = &r.counts;
+            bail!(
+                "the registry did not accept every bundle ({what}): accepted {}, duplicate {}, \
+                 rejected {}, errors {} ({:?})",
+                c.accepted,
+                c.duplicate,
+                c.rejected,
+                c.errors,
+                c.reasons
+            );
+        }
+    }
+
+    let baseline_dir = tmp.path().join("baseline");
+    std::fs::create_dir(&baseline_dir)?;
+    let journal = Mutex::new(
+        OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(baseline_dir.join("journal"))?,
+    );
+    baseline(&baseline_dir, &journal, &warmup, concurrency)?;
+    let (base_elapsed, mut base_lat) = baseline(&baseline_dir, &journal, &resumable, concurrency)?;
+    base_lat.sort_unstable();
+
+    let bytes = ours.bytes / ours.bundles as u64;
+    let base_bps = resumable.len() as f64 / base_elapsed.as_secs_f64().max(1e-9);
+    let base_mbs = ours.bytes as f64 / base_elapsed.as_secs_f64().max(1e-9) / 1e6;
+    let base_p99 = quantile(&base_lat, 0.99);
+    let ratio = ours.bundles_per_sec() / base_bps;
+    println!(
+        "bench ingest: {} bundles of {bytes} bytes ({} of biometrics) per row from {} devices, \
+         concurrency {concurrency}, registry at {url}, store in {}",
+        ours.bundles,
+        o.size,
+        fleet.devices(),
+        parent.display()
+    );
+    println!(
+        "{:<52} {:>10} {:>8} {:>9} {:>9} {:>7} {:>9}",
+        "side", "bundles/s", "MB/s", "p50 ms", "p99 ms", "ratio", "p99 ratio"
+    );
+    for (name, r) in [
+        ("registry, resumable uploads (the kit's way)", &ours),
+        ("registry, one POST per bundle", &single),
+    ] {
+        println!(
+            "{:<52} {:>10.1} {:>8.1} {:>9.1} {:>9.1} {:>7.2} {:>9.2}",
+            name,
+            r.bundles_per_sec(),
+            r.mb_per_sec(),
+            ms(r.p50()),
+            ms(r.p99()),
+            r.bundles_per_sec() / base_bps,
+            ms(r.p99()) / ms(base_p99).max(1e-9)
+        );
+    }
+    println!(
+        "{:<52} {:>10.1} {:>8.1} {:>9.1} {:>9.1} {:>7.2} {:>9.2}",
+        "baseline: write_durably + journal fdatasync",
+        base_bps,
+        base_mbs,
+        ms(quantile(&base_lat, 0.50)),
+        ms(base_p99),
+        1.0,
+        1.0
+    );
+    println!("ingest_throughput ratio={ratio:.2} goal={GOAL}");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Stores every bundle the baseline way, `concurrency` threads at a time; returns the
+/// elapsed time and each bundle's latency.
+fn baseline(
+    dir: &Path,
+    journal: &Mutex<File>,
+    bundles: &[Sealed],
+    concurrency: usize,
+) -> anyhow::Result<(Duration, Vec<Duration>)> {
+    let next = AtomicUsize::new(0);
+    let record = [0x5au8; JOURNAL_RECORD];
+    let start = Instant::now();
+    let results = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..concurrency.clamp(1, bundles.len().max(1)))
+            .map(|_| {
+                s.spawn(|| -> std::io::Result<Vec<Duration>> {
+                    let mut latencies = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(b) = bundles.get(i) else { break };
+                        let at = Instant::now();
+                        write_durably(&dir.join(format!("{}.gdb", b.bundle_id)), &b.bytes)?;
+                        {
+                            let mut j = journal.lock().unwrap_or_else(|p| p.into_inner());
+                            j.write_all(&record)?;
+                            j.sync_data()?;
+                        }
+                        latencies.push(at.elapsed());
+                    }
+                    Ok(latencies)
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| {
+                w.join()
+                    .unwrap_or_else(|_| Err(std::io::Error::other("panicked")))
+            })
+            .collect::<std::io::Result<Vec<_>>>()
+    });
+    let elapsed = start.elapsed();
+    let latencies = results
+        .context("the baseline's writes failed")?
+        .into_iter()
+        .flatten()
+        .collect();
+    Ok((elapsed, latencies))
+}
+
+/// The registry's `blobs::write_durably`, step for step.
+fn write_durably(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut tmp_name = path.file_name().unwrap_or_default().to_os_string();
+    tmp_name.push(".tmp");
+    let tmp = dir.join(tmp_name);
+    let mut file = File::create(&tmp)?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    std::fs::rename(&tmp, path)?;
+    File::open(dir)?.sync_all()
+}
