@@ -71,8 +71,9 @@ pub struct LoadgenArgs {
     /// How bundles travel.
     #[arg(long, value_enum, default_value_t = Upload::Resumable)]
     upload: Upload,
-    /// Send every bundle a second time afterwards: each must get a verified `duplicate`
-    /// naming the first acceptance.
+    /// Send every bundle a second time afterwards: each must be answered with its first
+    /// acceptance (a verified `duplicate` naming it, or, by resumable upload, the completed
+    /// upload's kept receipt), and nothing is stored twice.
     #[arg(long)]
     replay: bool,
     /// One JSON object instead of the table.
@@ -488,7 +489,8 @@ pub struct Report {
     pub elapsed: Duration,
     /// Sorted.
     pub latencies: Vec<Duration>,
-    /// Replayed bundles answered `duplicate` naming their first acceptance; and the rest.
+    /// Replayed bundles answered with their first acceptance (a `duplicate` naming it, or
+    /// that very receipt again); and the replay's counts.
     pub replay: Option<(usize, Counts)>,
 }
 
@@ -503,6 +505,8 @@ impl Report {
                 .zip(&first.outcomes)
                 .filter(|(again, once)| match (again, once) {
                     (Outcome::Duplicate(named), Outcome::Accepted(id)) => named == id,
+                    // A completed resumable upload hands back its kept receipt.
+                    (Outcome::Accepted(again), Outcome::Accepted(id)) => again == id,
                     _ => false,
                 })
                 .count();
@@ -518,7 +522,7 @@ impl Report {
         }
     }
 
-    /// Every bundle got a verified `accepted` (and, replayed, a `duplicate` naming it).
+    /// Every bundle got a verified `accepted` (and, replayed, that acceptance again).
     pub fn ok(&self) -> bool {
         self.counts.accepted == self.bundles
             && self.replay.as_ref().is_none_or(|(n, _)| *n == self.bundles)
@@ -570,9 +574,9 @@ impl Report {
         );
         if let Some((named_first, r)) = &self.replay {
             println!(
-                "replay: duplicate naming the first receipt {named_first}  accepted {}  \
-                 rejected {}  errors {}",
-                r.accepted, r.rejected, r.errors
+                "replay: {named_first} of {} answered with the first acceptance \
+                 (duplicate {}, the same accepted receipt {})  rejected {}  errors {}",
+                self.bundles, r.duplicate, r.accepted, r.rejected, r.errors
             );
         }
         println!(
@@ -620,7 +624,7 @@ impl Report {
                 match &self.replay {
                     Some((named_first, r)) => {
                         let mut r = counts(r);
-                        r["duplicateOfFirst"] = (*named_first).into();
+                        r["firstAcceptance"] = (*named_first).into();
                         r
                     }
                     None => serde_json::Value::Null,
