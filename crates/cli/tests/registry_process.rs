@@ -269,9 +269,10 @@ fn bundle_inspect_tells_good_from_tampered_from_junk() {
     assert_eq!(v["ciphertextValid"], false);
     assert_eq!(v["valid"], false);
 
+    // Not a bundle at all (a provisioning file): an invalid bundle, exit 1, not a usage error.
     let o = ghidanh(&["bundle", "inspect", junk.to_str().unwrap()]);
-    assert_eq!(o.status.code(), Some(2), "{o:?}");
-    assert!(String::from_utf8_lossy(&o.stderr).contains("not a bundle"));
+    assert_eq!(o.status.code(), Some(1), "{o:?}");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("wrong magic bytes"));
 }
 
 #[test]

@@ -83,6 +83,8 @@ pub enum AuditAction {
     Discarded,
     /// A setting was changed (subject: `name=value`, e.g. `retention_days=30`).
     SettingChanged,
+    /// The list of enrollments (names and states) was read, once per unlock (subject: how many).
+    Listed,
 }
 
 impl AuditAction {
@@ -115,6 +117,7 @@ impl AuditAction {
             AuditAction::Wiped => "wiped",
             AuditAction::Discarded => "discarded",
             AuditAction::SettingChanged => "setting_changed",
+            AuditAction::Listed => "listed",
         }
     }
 
@@ -147,6 +150,7 @@ impl AuditAction {
             "wiped" => AuditAction::Wiped,
             "discarded" => AuditAction::Discarded,
             "setting_changed" => AuditAction::SettingChanged,
+            "listed" => AuditAction::Listed,
             _ => return None,
         })
     }
@@ -550,11 +554,13 @@ mod tests {
         v.mark_uploading(bundle).unwrap(); // no transition: no entry
         v.upload_failed(bundle, 0, "offline").unwrap();
         v.set_retention_days(30).unwrap();
+        v.list().unwrap(); // the session's second look at the list: not audited again
         assert_eq!(
             actions(&v),
             [
                 "vault_created",
                 "draft_saved",
+                "listed",
                 "finalised",
                 "approved",
                 "sealed",
@@ -564,7 +570,7 @@ mod tests {
             ]
         );
         let report = v.audit_verify().unwrap();
-        assert_eq!(report.entries, 8);
+        assert_eq!(report.entries, 9);
         assert_eq!(report.checkpoints, 0);
     }
 
@@ -792,7 +798,8 @@ mod tests {
         assert!(r.by_state.contains(&("draft", 1)));
         assert!(r.by_state.contains(&("sealed", 1)));
         assert!(r.by_state.contains(&("accepted", 0)));
-        assert_eq!(r.audit_entries, 6);
+        // created, 2 drafts, listed, finalised, approved, sealed.
+        assert_eq!(r.audit_entries, 7);
         let (first, last) = (
             r.first_enrollment_ms.unwrap(),
             r.last_enrollment_ms.unwrap(),

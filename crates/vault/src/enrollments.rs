@@ -220,15 +220,26 @@ impl Vault {
         Ok(summary)
     }
 
-    /// Every enrollment, newest first. Not audited: the kit polls it for the list screen, and
-    /// an entry per poll would bury the reads of one person's record (`enrollment`, `media`).
+    /// Every enrollment, newest first. The first call of an unlocked session appends one
+    /// `listed` audit entry (the list holds names); later calls do not: the kit polls it for
+    /// the list screen, and an entry per poll would bury the reads of one person's record
+    /// (`enrollment`, `media`).
     pub fn list(&self) -> Result<Vec<EnrollmentSummary>, VaultError> {
-        let conn = self.live_conn()?;
-        let mut stmt = conn.prepare(&format!(
-            "{SUMMARY_SELECT} ORDER BY created_at DESC, id DESC"
-        ))?;
-        let rows = stmt.query_map([], |r| Ok(row_to_raw(r)))?;
-        rows.map(|r| r?.and_then(RawSummary::parse)).collect()
+        let mut conn = self.live_conn()?;
+        let list: Vec<EnrollmentSummary> = {
+            let mut stmt = conn.prepare(&format!(
+                "{SUMMARY_SELECT} ORDER BY created_at DESC, id DESC"
+            ))?;
+            let rows = stmt.query_map([], |r| Ok(row_to_raw(r)))?;
+            rows.map(|r| r?.and_then(RawSummary::parse))
+                .collect::<Result<_, _>>()?
+        };
+        if !self.listed.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            let tx = conn.transaction()?;
+            self.audit(&tx, AuditAction::Listed, &list.len().to_string())?;
+            tx.commit()?;
+        }
+        Ok(list)
     }
 
     /// The operator attests the draft: Draft → Finalised. It waits for approval.

@@ -121,6 +121,9 @@ pub struct Vault {
     /// Kept while unlocked so a supervisor can wrap it for a new or reset passphrase;
     /// `Zeroizing` overwrites it when the vault is dropped or locked.
     data_key: keyfile::DataKey,
+    /// Whether this session's first look at the list is audited yet: once per unlock, not
+    /// once per refresh of a screen that polls it.
+    listed: std::sync::atomic::AtomicBool,
 }
 
 impl Vault {
@@ -180,6 +183,7 @@ impl Vault {
                 operator: operator.id.to_string(),
                 account: operator.clone(),
                 data_key,
+                listed: Default::default(),
             },
             operator,
         ))
@@ -272,6 +276,7 @@ impl Vault {
                 operator: op,
                 account: operator.clone(),
                 data_key,
+                listed: Default::default(),
             },
             operator,
         ))
