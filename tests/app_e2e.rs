@@ -553,3 +553,144 @@ async fn a_revoked_device_shows_the_wiped_screen() -> Result<()> {
     eprintln!("wiped session took {:?}", started.elapsed());
     Ok(())
 }
+
+/// The sync panel follows the registry: down (the record waits, the panel says the server is
+/// not reached), then up (delivered: the last contact is shown, nothing waits, and the row
+/// carries the receipt id the registry holds).
+#[tokio::test]
+async fn the_sync_panel_shows_waiting_while_the_registry_is_down_and_the_last_contact_once_it_is_up(
+) -> Result<()> {
+    use ghidanh_tests::process::free_ports;
+    use ghidanh_tests::{RegistryData, RegistryProcess};
+
+    const PASS: &str = "trăng rằm tháng tám";
+    let _lock = ONE_SESSION_AT_A_TIME.lock().await;
+    let started = std::time::Instant::now();
+    let root = tempfile::tempdir()?;
+    let [port] = free_ports::<1>()?;
+    let listen = format!("127.0.0.1:{port}");
+    // Provisioned for this address, but nothing listens there yet: the registry is down.
+    let data = RegistryData::create(root.path(), &format!("http://{listen}"))?;
+    let app = AppSession::launch(
+        LaunchOptions::named("sync_panel").env("GHIDANH_PROVISIONING", data.provisioning.clone()),
+    )
+    .await?;
+    wait_screen(&app, "setup").await?;
+    fill(&app, "Họ và tên người thu nhận", "Lê Văn Giám", false).await?;
+    fill(&app, "Cụm mật khẩu", PASS, false).await?;
+    fill(&app, "Nhập lại cụm mật khẩu", PASS, true).await?;
+    wait_screen(&app, "main").await?;
+    let never = eventually("the sync panel", Duration::from_secs(10), || async {
+        let t = text_of(&app, "#sync-last-contact").await?;
+        Ok((!t.trim().is_empty()).then_some(t))
+    })
+    .await?;
+    ensure!(
+        never == "Lần liên lạc cuối: chưa liên lạc được lần nào",
+        "before any contact: {never:?}"
+    );
+
+    fill(&app, "Họ, chữ đệm và tên khai sinh", "Nguyễn Văn An", false).await?;
+    set_date(&app, "#f-dateOfBirth", "1990-05-17").await?;
+    app.field("Giới tính")
+        .await?
+        .select_by_value("male")
+        .await?;
+    fill(&app, "Số định danh cá nhân", "001090123456", false).await?;
+    app.button("Hoàn tất và niêm phong").await?.click().await?;
+
+    // Down: one record waits, the last attempt could not reach the server.
+    let error = eventually(
+        "waiting 1 and the unreachable error",
+        Duration::from_secs(20),
+        || async {
+            let waiting = text_of(&app, "#sync-waiting").await?;
+            let error = text_of(&app, "#sync-error").await?;
+            Ok(
+                (waiting == "Đang chờ gửi: 1" && error.contains("Không kết nối được máy chủ"))
+                    .then_some(error),
+            )
+        },
+    )
+    .await?;
+    ensure!(
+        !error.contains(&listen) && !error.contains("127.0.0.1"),
+        "the error shows a raw detail: {error:?}"
+    );
+    let row = app
+        .wait_for("[data-enrollment-id]", Duration::from_secs(5))
+        .await?;
+    let state = row.attr("data-state").await?.unwrap_or_default();
+    ensure!(
+        state == "sealed" || state == "uploading",
+        "row state while down: {state:?}"
+    );
+    let label = text_of(&app, "[data-enrollment-id] .state-label").await?;
+    ensure!(
+        label == "Đã niêm phong, chờ gửi" || label == "Đang gửi",
+        "row label while down: {label:?}"
+    );
+    ensure!(
+        text_of(&app, "#sync-last-contact").await? == never,
+        "a last contact while the registry was down"
+    );
+    app.screenshot("sync-01-registry-down").await?;
+
+    // Up on the provisioned address: the worker's next try delivers it (its backoff is at
+    // most 30 s).
+    let _registry = RegistryProcess::start(&data, &listen)?;
+    let accepted = "[data-enrollment-id][data-state=\"accepted\"]";
+    app.wait_for(accepted, Duration::from_secs(60)).await?;
+    let contact = eventually(
+        "the last contact and waiting 0",
+        Duration::from_secs(10),
+        || async {
+            let waiting = text_of(&app, "#sync-waiting").await?;
+            let contact = text_of(&app, "#sync-last-contact").await?;
+            Ok((waiting == "Đang chờ gửi: 0" && contact != never).then_some(contact))
+        },
+    )
+    .await?;
+    let stamp = contact
+        .strip_prefix("Lần liên lạc cuối: ")
+        .with_context(|| format!("last contact reads {contact:?}"))?;
+    // HH:MM dd/mm/yyyy
+    let digits_at = |i: &[usize]| {
+        i.iter()
+            .all(|&i| stamp.as_bytes().get(i).is_some_and(u8::is_ascii_digit))
+    };
+    ensure!(
+        stamp.len() == 16
+            && digits_at(&[0, 1, 3, 4, 6, 7, 9, 10, 12, 13, 14, 15])
+            && &stamp[2..3] == ":"
+            && &stamp[5..6] == " "
+            && &stamp[8..9] == "/"
+            && &stamp[11..12] == "/",
+        "last contact is not HH:MM dd/mm/yyyy: {stamp:?}"
+    );
+    ensure!(
+        text_of(&app, "#sync-error").await?.trim().is_empty(),
+        "an error is still shown after delivery"
+    );
+    let label = text_of(&app, &format!("{accepted} .state-label")).await?;
+    ensure!(
+        label == "Đã gửi, trung tâm đã chấp nhận",
+        "row label once delivered: {label:?}"
+    );
+    let receipt_shown = eventually("the receipt id", Duration::from_secs(10), || async {
+        let t = text_of(&app, &format!("{accepted} .receipt-id")).await?;
+        Ok((!t.trim().is_empty()).then_some(t.trim().to_owned()))
+    })
+    .await?;
+    let stored = data.accepted_bundles()?;
+    ensure!(stored.len() == 1, "registry holds {} bundles", stored.len());
+    ensure!(
+        stored[0]["receiptId"] == receipt_shown.as_str(),
+        "screen shows receipt {receipt_shown}, registry stored {}",
+        stored[0]["receiptId"]
+    );
+    app.screenshot("sync-02-registry-up").await?;
+    app.quit().await?;
+    eprintln!("sync panel session took {:?}", started.elapsed());
+    Ok(())
+}
