@@ -409,14 +409,15 @@ impl Kit {
 
     /// The state of sync: the worker's last contact, last attempt and its problem, whether it
     /// is sending, when it tries again, and how many bundles wait, were delivered or refused.
-    /// Cheap enough to poll (it reads the list, which is not audited).
+    /// Cheap enough to poll: the counts come from the vault's per-state counts (no personal
+    /// data is read, nothing is audited).
     pub fn sync_status(&self) -> Result<SyncStatus, KitError> {
         let (vault, _) = self.vault()?;
         let activity = lock(&self.session)
             .as_ref()
             .and_then(|s| s.sync.as_ref().map(|h| h.activity()))
             .unwrap_or_default();
-        Ok(SyncStatus::new(activity, &vault.list()?))
+        Ok(SyncStatus::new(activity, &vault.report()?.by_state))
     }
 
     /// Validates a draft, seals it into a bundle for the registry and queues it for upload.

@@ -2,7 +2,7 @@
 
 use ghidanh_record::Lang;
 use ghidanh_sync::{SyncActivity, SyncProblem};
-use ghidanh_vault::{EnrollmentState, EnrollmentSummary};
+use ghidanh_vault::EnrollmentState;
 
 /// The state of sync for the signed-in session. Times are Unix milliseconds.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -28,10 +28,16 @@ pub struct SyncStatus {
 }
 
 impl SyncStatus {
-    /// The worker's activity and the counts of `list`.
-    pub(crate) fn new(activity: SyncActivity, list: &[EnrollmentSummary]) -> SyncStatus {
-        let count =
-            |states: &[EnrollmentState]| list.iter().filter(|e| states.contains(&e.state)).count();
+    /// The worker's activity and the vault's counts of enrollments per state code
+    /// ([`ghidanh_vault::VaultReport::by_state`]).
+    pub(crate) fn new(activity: SyncActivity, by_state: &[(&str, i64)]) -> SyncStatus {
+        let count = |states: &[EnrollmentState]| {
+            by_state
+                .iter()
+                .filter(|(code, _)| states.iter().any(|s| s.code() == *code))
+                .map(|(_, n)| usize::try_from(*n).unwrap_or(0))
+                .sum()
+        };
         use EnrollmentState as S;
         SyncStatus {
             last_contact_ms: activity.last_contact_ms,
