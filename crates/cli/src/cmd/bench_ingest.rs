@@ -21,7 +21,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
-use ghidanh_bundle::Provisioning;
+use ghidanh_bundle::{Provisioning, Verdict};
 
 use super::loadgen::{ms, quantile, Fleet, Report, Sealed, Upload};
 
@@ -68,6 +68,7 @@ pub fn run(o: Options) -> anyhow::Result<ExitCode> {
     // The registry on its own runtime, as in its own process: its threads are not the
     // load generator's.
     let registry = Arc::new(ghidanh_registry::Registry::open(&data)?);
+    let in_process = registry.clone();
     let server = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("registry")
@@ -137,6 +138,13 @@ pub fn run(o: Options) -> anyhow::Result<ExitCode> {
     let (base_elapsed, mut base_lat) = baseline(&baseline_dir, &journal, &resumable, concurrency)?;
     base_lat.sort_unstable();
 
+    // Where the time goes: the same ingest called directly, without HTTP or a client.
+    drop(post);
+    let direct = fleet.seal_bundles(o.bundles, o.size)?;
+    let (direct_elapsed, mut direct_lat) = ingest_directly(&in_process, &direct, concurrency)?;
+    direct_lat.sort_unstable();
+    let direct_bps = direct.len() as f64 / direct_elapsed.as_secs_f64().max(1e-9);
+
     let bytes = ours.bytes / ours.bundles as u64;
     let base_bps = resumable.len() as f64 / base_elapsed.as_secs_f64().max(1e-9);
     let base_mbs = ours.bytes as f64 / base_elapsed.as_secs_f64().max(1e-9) / 1e6;
@@ -169,6 +177,16 @@ pub fn run(o: Options) -> anyhow::Result<ExitCode> {
             ms(r.p99()) / ms(base_p99).max(1e-9)
         );
     }
+    println!(
+        "{:<52} {:>10.1} {:>8.1} {:>9.1} {:>9.1} {:>7.2} {:>9.2}",
+        "  of which: Registry::ingest in-process, no HTTP",
+        direct_bps,
+        ours.bytes as f64 / direct_elapsed.as_secs_f64().max(1e-9) / 1e6,
+        ms(quantile(&direct_lat, 0.50)),
+        ms(quantile(&direct_lat, 0.99)),
+        direct_bps / base_bps,
+        ms(quantile(&direct_lat, 0.99)) / ms(base_p99).max(1e-9)
+    );
     println!(
         "{:<52} {:>10.1} {:>8.1} {:>9.1} {:>9.1} {:>7.2} {:>9.2}",
         "baseline: write_durably + journal fdatasync",
@@ -230,6 +248,46 @@ fn baseline(
         .flatten()
         .collect();
     Ok((elapsed, latencies))
+}
+
+/// Calls `Registry::ingest` on every bundle, `concurrency` threads at a time; every
+/// receipt must say `accepted`. Returns the elapsed time and each bundle's latency.
+fn ingest_directly(
+    registry: &ghidanh_registry::Registry,
+    bundles: &[Sealed],
+    concurrency: usize,
+) -> anyhow::Result<(Duration, Vec<Duration>)> {
+    let next = AtomicUsize::new(0);
+    let start = Instant::now();
+    let results = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..concurrency.clamp(1, bundles.len().max(1)))
+            .map(|_| {
+                s.spawn(|| -> anyhow::Result<Vec<Duration>> {
+                    let mut latencies = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(b) = bundles.get(i) else { break };
+                        let at = Instant::now();
+                        let verdict = registry.ingest(&b.bytes)?.receipt.verdict;
+                        if verdict != Verdict::Accepted {
+                            bail!("bundle {} ingested in-process: {verdict:?}", b.bundle_id);
+                        }
+                        latencies.push(at.elapsed());
+                    }
+                    Ok(latencies)
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| {
+                w.join()
+                    .unwrap_or_else(|_| bail!("an ingest thread panicked"))
+            })
+            .collect::<anyhow::Result<Vec<_>>>()
+    });
+    let elapsed = start.elapsed();
+    Ok((elapsed, results?.into_iter().flatten().collect()))
 }
 
 /// The registry's `blobs::write_durably`, step for step.
