@@ -49,6 +49,13 @@ pub enum KitError {
     /// The enrollment is no longer a draft.
     #[error("not a draft")]
     NotADraft,
+    /// Only an enrollment the registry refused (state rejected) can be discarded or redone.
+    #[error("not a rejected enrollment")]
+    NotRejected,
+    /// The registry's reason is not about the record: a new enrollment from it would be
+    /// refused the same way (the device or the bundle is at fault).
+    #[error("rejection not correctable by editing the record")]
+    NotCorrectable,
     /// The device has no (valid) provisioning file.
     #[error("device not provisioned: {0}")]
     NotProvisioned(String),
@@ -134,6 +141,8 @@ impl KitError {
             KitError::NotFound => "notFound",
             KitError::AlreadySetUp => "alreadySetUp",
             KitError::NotADraft => "notADraft",
+            KitError::NotRejected => "notRejected",
+            KitError::NotCorrectable => "notCorrectable",
             KitError::NotProvisioned(_) => "notProvisioned",
             KitError::TooManyAttempts { .. } => "tooManyAttempts",
             KitError::NotSupervisor(_) => "notSupervisor",
@@ -194,6 +203,10 @@ impl KitError {
             KitError::AlreadySetUp => "An operator account already exists.".into(),
             KitError::NotADraft if vi => "Hồ sơ đã niêm phong, không sửa được nữa.".into(),
             KitError::NotADraft => "This enrollment is sealed and can no longer change.".into(),
+            KitError::NotRejected if vi => "Chỉ hồ sơ bị trung tâm từ chối mới huỷ hoặc sửa để gửi lại được; hồ sơ này không bị từ chối (hoặc đã được xử lý).".into(),
+            KitError::NotRejected => "Only a record the registry refused can be discarded or corrected and resent; this one was not refused (or was already dealt with).".into(),
+            KitError::NotCorrectable if vi => "Trung tâm từ chối hồ sơ này không phải vì nội dung hồ sơ, nên sửa hồ sơ không giải quyết được: hãy gọi bộ phận hỗ trợ kỹ thuật, hoặc huỷ hồ sơ.".into(),
+            KitError::NotCorrectable => "The registry refused this record for a reason other than its content, so correcting it does not help: call technical support, or discard it.".into(),
             KitError::NotProvisioned(_) if vi => {
                 "Máy chưa được cấp phép (thiếu tệp cấp phép của trung tâm).".into()
             }

@@ -87,6 +87,9 @@ pub struct Kit {
     wiped: AtomicBool,
     // The sync worker runs here, apart from whatever runtime the shell uses.
     runtime: Option<tokio::runtime::Runtime>,
+    // Serialises the decisions on rejected enrollments: a double click on "correct and
+    // resend" must not make two drafts of one record.
+    rejected: Mutex<()>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -108,7 +111,7 @@ fn now_secs() -> u64 {
 }
 
 /// Today in Vietnam: the local date if the OS gives it, else UTC+7.
-fn today() -> time::Date {
+pub(crate) fn today() -> time::Date {
     time::OffsetDateTime::now_local()
         .unwrap_or_else(|_| time::OffsetDateTime::now_utc().to_offset(time::macros::offset!(+7)))
         .date()
@@ -133,6 +136,7 @@ impl Kit {
             last_activity: Arc::new(Mutex::new(Instant::now())),
             wiped: AtomicBool::new(false),
             runtime: Some(runtime),
+            rejected: Mutex::new(()),
         };
         if !kit.config.idle_lock.is_zero() {
             spawn_idle_lock(
@@ -420,6 +424,47 @@ impl Kit {
         Ok(SyncStatus::new(activity, &vault.report()?.by_state))
     }
 
+    /// Gives up on an enrollment the registry refused: Rejected → Purged. Its record, images
+    /// and sealed bundle are removed as by the retention sweep; the row (bundle id, reason),
+    /// the receipt and every audit entry stay, and the move is audited as `discarded`. Any
+    /// signed-in account may do it (the vault asks no role: the operator at the kit is the one
+    /// who meets the person again). Anything but a rejected enrollment is refused with
+    /// [`KitError::NotRejected`] and nothing changes.
+    pub fn discard_rejected(&self, id: EnrollmentId) -> Result<(), KitError> {
+        let (vault, _) = self.vault()?;
+        let _one_at_a_time = lock(&self.rejected);
+        vault.discard_rejected(id).map_err(not_rejected)?;
+        tracing::info!(enrollment = %id, "rejected enrollment discarded");
+        Ok(())
+    }
+
+    /// Starts over from an enrollment the registry refused for its content (or its bundle id,
+    /// see [`is_correctable`](crate::is_correctable)): a new draft (a new enrollment id) holds
+    /// the record as it was sealed, for the signed-in operator to correct and finalise again;
+    /// then the rejected one is discarded as by [`Kit::discard_rejected`] (its receipt and audit
+    /// entries stay). Returns the new draft's id.
+    ///
+    /// Two vault transactions, the draft first: a crash between them leaves the new draft and
+    /// the rejected enrollment both (nothing lost; the operator can discard the old one), never
+    /// a discarded record without its copy. Refused with [`KitError::NotRejected`] for any
+    /// other state and [`KitError::NotCorrectable`] when the reason is not the record's.
+    pub fn redo_rejected(&self, id: EnrollmentId) -> Result<EnrollmentId, KitError> {
+        use ghidanh_vault::EnrollmentState as S;
+        let (vault, operator) = self.vault()?;
+        let _one_at_a_time = lock(&self.rejected);
+        let old = vault.enrollment(id)?;
+        if old.state != S::Rejected {
+            return Err(KitError::NotRejected);
+        }
+        if !old.reason.as_deref().is_some_and(crate::is_correctable) {
+            return Err(KitError::NotCorrectable);
+        }
+        let new = vault.save_draft(None, operator.id, &old.input)?;
+        vault.discard_rejected(id).map_err(not_rejected)?;
+        tracing::info!(rejected = %id, draft = %new, "rejected enrollment redone as a new draft");
+        Ok(new)
+    }
+
     /// Validates a draft, seals it into a bundle for the registry and queues it for upload.
     pub fn finalise(&self, id: EnrollmentId) -> Result<EnrollmentSummary, KitError> {
         let (vault, operator) = self.vault()?;
@@ -479,6 +524,14 @@ impl Kit {
             sync.wake();
         }
         Ok(vault.enrollment(id)?)
+    }
+}
+
+/// A move the vault's table refuses on a rejected-only action: the enrollment is not rejected.
+fn not_rejected(e: VaultError) -> KitError {
+    match e {
+        VaultError::IllegalTransition { .. } => KitError::NotRejected,
+        other => other.into(),
     }
 }
 

@@ -9,12 +9,14 @@
 mod error;
 mod kit;
 mod operator;
+mod rejection;
 mod settings;
 mod sync_status;
 
 pub use error::{FormError, KitError};
 pub use kit::{parse_role, Kit, KitConfig, SessionState, Status};
 pub use operator::OperatorRule;
+pub use rejection::{is_correctable, rejection_message, Rejection};
 pub use settings::{SettingRule, MAX_RETENTION_DAYS, MIN_RETENTION_DAYS};
 pub use sync_status::{sync_problem_message, SyncStatus};
 
