@@ -16,6 +16,7 @@ mod payload;
 mod provisioning;
 mod receipt;
 mod registration;
+pub mod stick;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 

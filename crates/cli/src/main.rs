@@ -56,6 +56,33 @@ enum Command {
     Vault(cmd::vault::VaultCmd),
     /// Simulate many kit devices uploading sealed bundles to a registry; report throughput.
     Loadgen(cmd::loadgen::LoadgenArgs),
+    /// Write every bundle still waiting for a receipt onto removable media (a USB stick),
+    /// with a manifest signed by the device. Asks the passphrase (or GHIDANH_PASSPHRASE).
+    Export {
+        /// Where the stick is mounted.
+        #[arg(long)]
+        to: std::path::PathBuf,
+        /// The kit's vault folder.
+        #[arg(long)]
+        vault: std::path::PathBuf,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Record the receipts a registry wrote onto a stick. Asks the passphrase.
+    ImportReceipts {
+        /// Where the stick is mounted.
+        dir: std::path::PathBuf,
+        /// The kit's vault folder.
+        #[arg(long)]
+        vault: std::path::PathBuf,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// What a district office does: import a stick of bundles.
+    #[command(subcommand)]
+    Relay(cmd::stick::RelayCmd),
 }
 
 fn main() -> ExitCode {
@@ -89,6 +116,11 @@ fn main() -> ExitCode {
         Command::Record(c) => c.run(),
         Command::Vault(c) => c.run(),
         Command::Loadgen(c) => c.run(),
+        Command::Export { to, vault, json } => cmd::stick::export(&to, &vault, json),
+        Command::ImportReceipts { dir, vault, json } => {
+            cmd::stick::import_receipts(&dir, &vault, json)
+        }
+        Command::Relay(c) => c.run(),
     };
     match result {
         Ok(code) => code,

@@ -10,6 +10,7 @@
 mod backoff;
 mod client;
 mod error;
+pub mod stick;
 mod worker;
 
 pub use backoff::Backoff;

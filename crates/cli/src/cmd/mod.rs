@@ -12,5 +12,6 @@ pub mod name;
 pub mod qr;
 pub mod record;
 pub mod registry;
+pub mod stick;
 pub mod text_input;
 pub mod vault;

@@ -104,7 +104,7 @@ impl VaultCmd {
 }
 
 /// Unlocks the vault, or says why not on stderr. Unlocking is itself audited.
-fn open(dir: &Path) -> Option<Vault> {
+pub(crate) fn open(dir: &Path) -> Option<Vault> {
     let passphrase = match passphrase() {
         Ok(p) => p,
         Err(e) => {
