@@ -5,7 +5,7 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    if let Ok(input) = serde_json::from_slice::<ghidanh_record::EnrollmentInput>(data) {
+    if let Ok(input) = ghidanh_record::EnrollmentInput::from_json(data) {
         let today = time::macros::date!(2026 - 11 - 28);
         match ghidanh_record::ValidRecord::validate(&input, today) {
             // A valid record must survive its own normal form.
