@@ -17,6 +17,9 @@ mod ingest;
 mod keys_file;
 mod provision;
 mod registry;
+mod relay;
+mod relay_forward;
+mod relay_store;
 mod serve;
 mod store;
 #[cfg(test)]
@@ -25,10 +28,15 @@ mod uploads;
 
 pub use config::{BUNDLE_BODY_LIMIT, REGISTRATION_BODY_LIMIT};
 pub use error::RegistryError;
-pub use http::{app, ROUTES};
+pub use http::{app, relay_app, CUSTODY_CONTENT_TYPE, RELAY_CERT_HEADER, RELAY_ROUTES, ROUTES};
 pub use import::{FileReport, Outcome, StickImport};
 pub use ingest::Submission;
 pub use provision::{provision_device, revoke_device, RegisterError, Registered, Revoked};
 pub use registry::{init, list_bundles, read_keyring, rotate_key, Registry, StoredBundle};
-pub use serve::{serve, serve_with};
+pub use relay::{
+    init_relay, read_upstream_keys, relay_public_key, upstream_keys_text, CentralReceipt, Relay,
+    RelayAnswer, RelayCertificate, Upstream, RELAY_CERT_LEN, RELAY_CERT_MAGIC,
+};
+pub use relay_forward::{forward, ForwardConfig};
+pub use serve::{serve, serve_relay, serve_with};
 pub use uploads::{Appended, UploadError, UploadState};

@@ -143,6 +143,15 @@ impl Registry {
             .map(|BundleRow { receipt_id, .. }| receipt_id))
     }
 
+    /// The signed receipt of an accepted bundle (what `GET /api/v1/bundles/{id}/receipt`
+    /// answers), if it is stored.
+    pub fn accepted_receipt_bytes(
+        &self,
+        bundle_id: BundleId,
+    ) -> Result<Option<Vec<u8>>, RegistryError> {
+        self.lock().accepted_receipt_bytes(bundle_id)
+    }
+
     pub(crate) fn lock(&self) -> MutexGuard<'_, Store> {
         // A panic while holding the lock cannot leave the store half-written (SQLite
         // transactions roll back), so a poisoned lock is safe to keep using.

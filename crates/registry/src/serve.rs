@@ -48,3 +48,19 @@ async fn shutdown_signal() {
     }
     tracing::info!("shutting down");
 }
+
+/// Serves a relay (mode `relay`) on `listener`, with its forwarder running beside it, until
+/// Ctrl-C or SIGTERM.
+pub async fn serve_relay(
+    relay: Arc<crate::Relay>,
+    listener: TcpListener,
+    forward: crate::ForwardConfig,
+) -> Result<(), RegistryError> {
+    let forwarder = tokio::spawn(crate::forward(relay.clone(), forward));
+    let result = axum::serve(listener, crate::relay_app(relay))
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|e| RegistryError::io("serving", "", e));
+    forwarder.abort();
+    result
+}

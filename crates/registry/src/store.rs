@@ -370,6 +370,21 @@ impl Store {
         }))
     }
 
+    /// The signed receipt of an accepted bundle, as it was sent.
+    pub(crate) fn accepted_receipt_bytes(
+        &self,
+        bundle_id: BundleId,
+    ) -> Result<Option<Vec<u8>>, RegistryError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT receipt FROM bundles WHERE bundle_id = ?1",
+                [bundle_id.to_string()],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
     /// Whether an enrollment id is already stored (under any bundle).
     pub(crate) fn has_enrollment(&self, enrollment_id: &str) -> Result<bool, RegistryError> {
         Ok(self

@@ -7,17 +7,30 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context;
-use clap::Subcommand;
-use ghidanh_bundle::DeviceId;
-use ghidanh_registry::Registry;
+use clap::{Subcommand, ValueEnum};
+use ghidanh_bundle::{DeviceId, RelayPublicKey};
+use ghidanh_registry::{ForwardConfig, Registry, Relay, RelayCertificate, Upstream};
+
+/// What a registry process is: the central registry, or a district relay in front of it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Mode {
+    /// Opens, validates, de-duplicates and accepts bundles.
+    Central,
+    /// Verifies and holds bundles (custody receipts) and forwards them upstream; cannot open them.
+    Relay,
+}
 
 #[derive(Subcommand)]
 pub enum RegistryCmd {
-    /// Create a registry: keys and an empty database.
+    /// Create a registry: keys and an empty database. With `--mode relay`, a relay: its own
+    /// Ed25519 key (printed, for `certify-relay` on the central registry) and an empty database.
     Init {
         /// Data directory.
         #[arg(long)]
         data: PathBuf,
+        /// Central registry or relay.
+        #[arg(long, value_enum, default_value = "central")]
+        mode: Mode,
     },
     /// Serve the registry's HTTP API until Ctrl-C or SIGTERM.
     Serve {
@@ -27,6 +40,42 @@ pub enum RegistryCmd {
         /// Address to listen on (port 0 picks a free port).
         #[arg(long, default_value = "127.0.0.1:8640")]
         listen: SocketAddr,
+        /// Central registry or relay.
+        #[arg(long, value_enum, default_value = "central")]
+        mode: Mode,
+        /// Relay only: the base URL of the registry it forwards to.
+        #[arg(long, required_if_eq("mode", "relay"))]
+        upstream: Option<String>,
+        /// Relay only: the upstream registry's public keys (`ghidanh registry public-keys`).
+        #[arg(long, required_if_eq("mode", "relay"))]
+        upstream_keys: Option<PathBuf>,
+        /// Relay only: first retry delay of the forwarder, in milliseconds.
+        #[arg(long, default_value_t = 1000)]
+        forward_initial_ms: u64,
+        /// Relay only: longest retry delay of the forwarder, in milliseconds.
+        #[arg(long, default_value_t = 60_000)]
+        forward_max_ms: u64,
+    },
+    /// Print the registry's public keys, one line per key of its keyring (hex of the Ed25519
+    /// and X25519 public keys): the `--upstream-keys` file of a relay.
+    PublicKeys {
+        /// Data directory.
+        #[arg(long)]
+        data: PathBuf,
+    },
+    /// Certify a relay's key with the registry's current signing key: kits then accept the
+    /// relay's custody receipts. Writes the certificate (install it as `relay.cert` in the
+    /// relay's data directory).
+    CertifyRelay {
+        /// Data directory of the central registry.
+        #[arg(long)]
+        data: PathBuf,
+        /// The relay's public key in hex, as `registry init --mode relay` printed it.
+        #[arg(long)]
+        relay_key: String,
+        /// Where to write the certificate.
+        #[arg(long)]
+        out: PathBuf,
     },
     /// Add a fresh registry key pair as the current one. Older keys stay, so bundles sealed
     /// to them still open; provisioning files issued afterwards carry the new key.
@@ -63,7 +112,23 @@ pub enum RegistryCmd {
 impl RegistryCmd {
     pub fn run(self) -> anyhow::Result<ExitCode> {
         match self {
-            RegistryCmd::Init { data } => {
+            RegistryCmd::Init {
+                data,
+                mode: Mode::Relay,
+            } => {
+                let key = ghidanh_registry::init_relay(&data)
+                    .with_context(|| format!("cannot create a relay in {}", data.display()))?;
+                println!("relay created in {}", data.display());
+                println!(
+                    "relay key {}",
+                    key.to_bytes()
+                        .iter()
+                        .map(|b| format!("{b:02x}"))
+                        .collect::<String>()
+                );
+                println!("key id {}", key.key_id());
+            }
+            RegistryCmd::Init { data, .. } => {
                 let keys = ghidanh_registry::init(&data)
                     .with_context(|| format!("cannot create a registry in {}", data.display()))?;
                 println!("registry created in {}", data.display());
@@ -74,7 +139,44 @@ impl RegistryCmd {
                     .with_context(|| format!("cannot rotate the key in {}", data.display()))?;
                 println!("new current key id {}", keys.key_id());
             }
-            RegistryCmd::Serve { data, listen } => serve(data, listen)?,
+            RegistryCmd::Serve {
+                data,
+                listen,
+                mode: Mode::Central,
+                ..
+            } => serve(data, listen)?,
+            RegistryCmd::Serve {
+                data,
+                listen,
+                upstream,
+                upstream_keys,
+                forward_initial_ms,
+                forward_max_ms,
+                ..
+            } => serve_relay(
+                data,
+                listen,
+                upstream.context("--upstream is required for a relay")?,
+                upstream_keys.context("--upstream-keys is required for a relay")?,
+                ForwardConfig {
+                    initial: std::time::Duration::from_millis(forward_initial_ms),
+                    max: std::time::Duration::from_millis(forward_max_ms),
+                    ..ForwardConfig::default()
+                },
+            )?,
+            RegistryCmd::PublicKeys { data } => {
+                let ring = ghidanh_registry::read_keyring(&data.join("registry.key"))
+                    .with_context(|| format!("cannot read the keys in {}", data.display()))?;
+                print!(
+                    "{}",
+                    ghidanh_registry::upstream_keys_text(ring.keys().map(|k| k.public()))
+                );
+            }
+            RegistryCmd::CertifyRelay {
+                data,
+                relay_key,
+                out,
+            } => certify(data, &relay_key, out)?,
             RegistryCmd::Bundles { data, json } => bundles(data, json)?,
             RegistryCmd::RevokeDevice {
                 data,
@@ -107,6 +209,75 @@ fn serve(data: PathBuf, listen: SocketAddr) -> anyhow::Result<()> {
         std::io::stdout().flush().ok();
         tracing::info!(key_id = %registry.key_id(), %addr, "registry serving");
         ghidanh_registry::serve_with(registry, listener)
+            .await
+            .context("the server failed")
+    })
+}
+
+fn certify(data: PathBuf, relay_key: &str, out: PathBuf) -> anyhow::Result<()> {
+    let mut bytes = [0u8; 32];
+    let text = relay_key.trim();
+    anyhow::ensure!(
+        text.len() == 64 && text.is_ascii(),
+        "the relay key is not 64 hex digits"
+    );
+    for (i, b) in bytes.iter_mut().enumerate() {
+        *b = u8::from_str_radix(&text[2 * i..2 * i + 2], 16)
+            .map_err(|_| anyhow::anyhow!("the relay key is not 64 hex digits"))?;
+    }
+    let relay = RelayPublicKey::from_bytes(&bytes)
+        .map_err(|_| anyhow::anyhow!("the relay key is not an Ed25519 public key"))?;
+    let ring = ghidanh_registry::read_keyring(&data.join("registry.key"))
+        .with_context(|| format!("cannot read the keys in {}", data.display()))?;
+    let cert = RelayCertificate::sign(ring.current(), &relay);
+    std::fs::write(&out, cert.bytes())
+        .with_context(|| format!("cannot write {}", out.display()))?;
+    println!(
+        "relay {} certified by {}",
+        relay.key_id(),
+        ring.current().public().key_id()
+    );
+    Ok(())
+}
+
+fn serve_relay(
+    data: PathBuf,
+    listen: SocketAddr,
+    upstream: String,
+    upstream_keys: PathBuf,
+    forward: ForwardConfig,
+) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        upstream.starts_with("http://") || upstream.starts_with("https://"),
+        "--upstream must start with http:// or https://"
+    );
+    let keys = ghidanh_registry::read_upstream_keys(&upstream_keys)
+        .with_context(|| format!("cannot read {}", upstream_keys.display()))?;
+    let relay = Arc::new(
+        Relay::open(
+            &data,
+            Upstream {
+                url: upstream,
+                keys,
+            },
+        )
+        .with_context(|| format!("cannot open the relay in {}", data.display()))?,
+    );
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .with_context(|| format!("cannot listen on {listen}"))?;
+        let addr = listener
+            .local_addr()
+            .context("cannot read the bound address")?;
+        println!("listening on http://{addr}");
+        std::io::stdout().flush().ok();
+        tracing::info!(key_id = %relay.public_key().key_id(), %addr, "relay serving");
+        ghidanh_registry::serve_relay(relay, listener, forward)
             .await
             .context("the server failed")
     })

@@ -50,3 +50,16 @@ pub(crate) async fn status(
         receipt_id: receipt_id.to_string(),
     }))
 }
+
+/// `GET /api/v1/bundles/{bundle_id}/receipt`: the signed receipt of an accepted bundle, the
+/// one a kit polls for after a relay's custody receipt (a relay answers the same route).
+pub(crate) async fn receipt(
+    State(registry): State<Arc<Registry>>,
+    Path(bundle_id): Path<String>,
+) -> Result<impl IntoResponse, ApiError> {
+    let bundle_id = BundleId::parse(&bundle_id).map_err(|_| ApiError::NotFound)?;
+    let bytes = blocking(move || registry.accepted_receipt_bytes(bundle_id))
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    Ok(([(CONTENT_TYPE, RECEIPT_CONTENT_TYPE)], bytes))
+}

@@ -4,6 +4,7 @@ mod bundles;
 mod devices;
 mod error;
 mod health;
+mod relay;
 mod uploads;
 
 use std::sync::Arc;
@@ -16,6 +17,7 @@ use crate::config::{BUNDLE_BODY_LIMIT, REGISTRATION_BODY_LIMIT};
 use crate::Registry;
 
 pub(crate) use error::ApiError;
+pub use relay::{relay_app, CUSTODY_CONTENT_TYPE, RELAY_CERT_HEADER, RELAY_ROUTES};
 
 /// Every route [`app`] serves, with its methods: the API contract test checks this list
 /// against `schema/openapi.yaml` and against the router's answers.
@@ -24,6 +26,7 @@ pub const ROUTES: &[(&str, &[&str])] = &[
     ("/api/v1/devices/register", &["POST"]),
     ("/api/v1/bundles", &["POST"]),
     ("/api/v1/bundles/{bundle_id}", &["GET"]),
+    ("/api/v1/bundles/{bundle_id}/receipt", &["GET"]),
     ("/api/v1/uploads", &["POST"]),
     (
         "/api/v1/uploads/{upload_id}",
@@ -44,6 +47,7 @@ pub fn app(registry: Arc<Registry>) -> Router {
             post(bundles::submit).layer(DefaultBodyLimit::max(BUNDLE_BODY_LIMIT)),
         )
         .route("/api/v1/bundles/{bundle_id}", get(bundles::status))
+        .route("/api/v1/bundles/{bundle_id}/receipt", get(bundles::receipt))
         .route(
             "/api/v1/uploads",
             post(uploads::create).layer(DefaultBodyLimit::max(BUNDLE_BODY_LIMIT)),

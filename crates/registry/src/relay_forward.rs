@@ -1,0 +1,189 @@
+//! The relay's forwarder: a background task that uploads every held bundle upstream,
+//! verifies the central receipt with the upstream keys, stores it, and only then lets the
+//! held bytes go. Failures back off exponentially with jitter, per bundle. Everything it
+//! needs is in `relay.db` and `held/`, so a relay killed at any moment resumes on restart.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use ghidanh_bundle::{Receipt, Sha256};
+use rand::Rng;
+
+use crate::relay::Relay;
+use crate::relay_store::HeldRow;
+use crate::RegistryError;
+
+/// Pacing of the forwarder.
+#[derive(Debug, Clone, Copy)]
+pub struct ForwardConfig {
+    /// Delay before the first retry of a bundle.
+    pub initial: Duration,
+    /// Longest delay between retries.
+    pub max: Duration,
+    /// Per-request timeout.
+    pub timeout: Duration,
+    /// Longest sleep with nothing due.
+    pub idle_poll: Duration,
+}
+
+impl Default for ForwardConfig {
+    fn default() -> Self {
+        ForwardConfig {
+            initial: Duration::from_secs(1),
+            max: Duration::from_secs(60),
+            timeout: Duration::from_secs(60),
+            idle_poll: Duration::from_secs(30),
+        }
+    }
+}
+
+impl ForwardConfig {
+    /// Attempt n waits a random time in `[d/2, d]`, `d = min(max, initial · 2ⁿ)`.
+    fn delay(&self, attempts: u32) -> Duration {
+        let d = self
+            .initial
+            .saturating_mul(2u32.saturating_pow(attempts.min(20)))
+            .min(self.max);
+        let half = d / 2;
+        half + Duration::from_millis(rand::thread_rng().gen_range(0..=half.as_millis() as u64))
+    }
+}
+
+/// Why one forwarding attempt failed.
+#[derive(Debug, thiserror::Error)]
+enum ForwardError {
+    #[error("upstream unreachable: {0}")]
+    Unreachable(String),
+    #[error("upstream answered HTTP {0}")]
+    Http(u16),
+    #[error("upstream receipt does not verify with any upstream key")]
+    BadReceipt,
+    #[error("upstream receipt is about other bytes")]
+    Mismatch,
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+}
+
+/// Runs the forwarder until the task is dropped.
+pub async fn forward(relay: Arc<Relay>, config: ForwardConfig) {
+    let http = match reqwest::Client::builder()
+        .timeout(config.timeout)
+        .connect_timeout(config.timeout.min(Duration::from_secs(10)))
+        .build()
+    {
+        Ok(h) => h,
+        Err(e) => {
+            tracing::error!(error = %e, "forwarder cannot start its HTTP client");
+            return;
+        }
+    };
+    loop {
+        let sleep = match pass(&relay, &http, &config).await {
+            Ok(d) => d,
+            Err(e) => {
+                tracing::error!(error = %e, "forwarding pass failed");
+                config.idle_poll
+            }
+        };
+        tokio::select! {
+            _ = relay.wake.notified() => {}
+            _ = tokio::time::sleep(sleep) => {}
+        }
+    }
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, RegistryError> + Send + 'static,
+) -> Result<T, RegistryError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|_| RegistryError::Task)?
+}
+
+/// Forwards every due bundle once; returns how long to sleep.
+async fn pass(
+    relay: &Arc<Relay>,
+    http: &reqwest::Client,
+    config: &ForwardConfig,
+) -> Result<Duration, RegistryError> {
+    let r = relay.clone();
+    let due = blocking(move || r.lock().due(now_ms())).await?;
+    for row in due {
+        let bundle_id = row.bundle_id;
+        let attempts = row.attempts;
+        match forward_one(relay, http, row).await {
+            Ok(()) => tracing::info!(%bundle_id, "forwarded; central receipt stored"),
+            Err(e) => {
+                let next = now_ms() + config.delay(attempts).as_millis() as i64;
+                let msg = e.to_string();
+                tracing::warn!(%bundle_id, error = %msg, attempts, "forwarding failed");
+                let r = relay.clone();
+                blocking(move || r.lock().failed(bundle_id, next, &msg)).await?;
+                if let ForwardError::Unreachable(_) = e {
+                    // The rest would fail the same way; each keeps its own schedule.
+                    break;
+                }
+            }
+        }
+    }
+    let r = relay.clone();
+    let next = blocking(move || r.lock().next_due_ms()).await?;
+    Ok(match next {
+        Some(at) => Duration::from_millis((at - now_ms()).max(0) as u64).min(config.idle_poll),
+        None => config.idle_poll,
+    })
+}
+
+async fn forward_one(
+    relay: &Arc<Relay>,
+    http: &reqwest::Client,
+    row: HeldRow,
+) -> Result<(), ForwardError> {
+    let r = relay.clone();
+    let id = row.bundle_id;
+    let bytes = blocking(move || r.held_bytes(id)).await?;
+    if Sha256::of(&bytes) != row.submission_sha256 {
+        return Err(RegistryError::Corrupt("held bundle bytes").into());
+    }
+    let url = format!(
+        "{}/api/v1/bundles",
+        relay.upstream.url.trim_end_matches('/')
+    );
+    let resp = http
+        .post(url)
+        .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
+        .body(bytes)
+        .send()
+        .await
+        .map_err(|e| ForwardError::Unreachable(e.to_string()))?;
+    let status = resp.status();
+    if !status.is_success() {
+        return Err(ForwardError::Http(status.as_u16()));
+    }
+    let receipt = resp
+        .bytes()
+        .await
+        .map_err(|e| ForwardError::Unreachable(e.to_string()))?
+        .to_vec();
+    let verified = relay
+        .upstream
+        .keys
+        .iter()
+        .find_map(|k| Receipt::verify(&receipt, k).ok())
+        .ok_or(ForwardError::BadReceipt)?;
+    if verified.submission_sha256 != row.submission_sha256
+        || verified.bundle_id.is_some_and(|b| b != row.bundle_id)
+    {
+        return Err(ForwardError::Mismatch);
+    }
+    let r = relay.clone();
+    blocking(move || r.forwarded(id, &receipt)).await?;
+    Ok(())
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}

@@ -1,0 +1,281 @@
+//! Mode `relay` in process over loopback: a central registry and a relay in front of it.
+//! Custody receipts (signed by a certified relay key, the same bytes every time), the
+//! forwarder (exactly one enrollment at central, the central receipt verified and stored),
+//! the receipt route on both, and refusals of bytes the relay cannot vouch for.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use ghidanh_bundle::{
+    seal, CustodyReceipt, DeviceKey, DeviceRegistration, Payload, Provisioning, Receipt, Sha256,
+    Verdict,
+};
+use ghidanh_record::EnrollmentInput;
+use ghidanh_registry::{
+    app, forward, init, init_relay, list_bundles, provision_device, read_keyring, relay_app,
+    ForwardConfig, Registry, Relay, RelayCertificate, Upstream, CUSTODY_CONTENT_TYPE,
+    RELAY_CERT_HEADER,
+};
+
+struct Task(tokio::task::JoinHandle<()>);
+
+impl Drop for Task {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+async fn serve(router: axum::Router) -> (String, Task) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let task = tokio::spawn(async move {
+        axum::serve(listener, router).await.unwrap();
+    });
+    (url, Task(task))
+}
+
+struct World {
+    central_dir: tempfile::TempDir,
+    relay_dir: tempfile::TempDir,
+    provisioning: Provisioning,
+    device: DeviceKey,
+}
+
+fn world() -> World {
+    let central_dir = tempfile::tempdir().unwrap();
+    init(central_dir.path()).unwrap();
+    let (_, prov) = provision_device(central_dir.path(), "http://127.0.0.1:1", "Đội 3").unwrap();
+    let provisioning = Provisioning::parse(&prov).unwrap();
+    let device = DeviceKey::generate();
+    Registry::open(central_dir.path())
+        .unwrap()
+        .register_device(&DeviceRegistration::sign(
+            provisioning.device_id,
+            &provisioning.token,
+            &device,
+        ))
+        .unwrap();
+    let relay_dir = tempfile::tempdir().unwrap();
+    let relay_key = init_relay(relay_dir.path()).unwrap();
+    let ring = read_keyring(&central_dir.path().join("registry.key")).unwrap();
+    let cert = RelayCertificate::sign(ring.current(), &relay_key);
+    std::fs::write(relay_dir.path().join("relay.cert"), cert.bytes()).unwrap();
+    World {
+        central_dir,
+        relay_dir,
+        provisioning,
+        device,
+    }
+}
+
+impl World {
+    fn bundle(&self) -> Vec<u8> {
+        let mut p: Payload = ghidanh_bundle::testkit::sample_payload(self.provisioning.device_id);
+        p.record = EnrollmentInput {
+            birth_name: "Lê Thị Hoa".into(),
+            date_of_birth: "2005-03-01".into(),
+            sex: "female".into(),
+            personal_id: "079305000001".into(),
+            ..Default::default()
+        };
+        seal(&p, &self.device, &self.provisioning.registry, 1_790_000_100).unwrap()
+    }
+
+    fn relay(&self, upstream: &str) -> Arc<Relay> {
+        Arc::new(
+            Relay::open(
+                self.relay_dir.path(),
+                Upstream {
+                    url: upstream.to_owned(),
+                    keys: vec![self.provisioning.registry.clone()],
+                },
+            )
+            .unwrap(),
+        )
+    }
+}
+
+fn fast() -> ForwardConfig {
+    ForwardConfig {
+        initial: Duration::from_millis(50),
+        max: Duration::from_millis(200),
+        timeout: Duration::from_secs(5),
+        idle_poll: Duration::from_millis(200),
+    }
+}
+
+async fn post(url: &str, body: &[u8]) -> reqwest::Response {
+    reqwest::Client::new()
+        .post(format!("{url}/api/v1/bundles"))
+        .body(body.to_vec())
+        .send()
+        .await
+        .unwrap()
+}
+
+fn verify_custody(
+    resp_headers: &reqwest::header::HeaderMap,
+    bytes: &[u8],
+    w: &World,
+) -> CustodyReceipt {
+    use base64::Engine as _;
+    let cert = resp_headers
+        .get(RELAY_CERT_HEADER)
+        .unwrap()
+        .to_str()
+        .unwrap();
+    let cert = base64::engine::general_purpose::STANDARD
+        .decode(cert)
+        .unwrap();
+    let cert = RelayCertificate::verify(&cert, &w.provisioning.registry).unwrap();
+    CustodyReceipt::verify(bytes, &cert.relay).unwrap()
+}
+
+async fn wait_receipt(url: &str, bundle_id: &str) -> Vec<u8> {
+    for _ in 0..200 {
+        let resp = reqwest::get(format!("{url}/api/v1/bundles/{bundle_id}/receipt"))
+            .await
+            .unwrap();
+        if resp.status() == 200 {
+            return resp.bytes().await.unwrap().to_vec();
+        }
+        assert_eq!(resp.status(), 202, "pending while held");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("no central receipt");
+}
+
+fn central_count(dir: &Path) -> usize {
+    list_bundles(dir).unwrap().len()
+}
+
+#[tokio::test]
+async fn custody_then_forwarded_once_and_the_central_receipt_comes_back() {
+    let w = world();
+    let central = Arc::new(Registry::open(w.central_dir.path()).unwrap());
+    let (central_url, _c) = serve(app(central)).await;
+    // The relay serves before the forwarder runs: custody first, nothing at central.
+    let relay = w.relay(&central_url);
+    let (relay_url, _r) = serve(relay_app(relay.clone())).await;
+    let bundle = w.bundle();
+    let bundle_id = ghidanh_bundle::Envelope::parse(&bundle)
+        .unwrap()
+        .header()
+        .bundle_id
+        .to_string();
+
+    let resp = post(&relay_url, &bundle).await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(
+        resp.headers()["content-type"].to_str().unwrap(),
+        CUSTODY_CONTENT_TYPE
+    );
+    let headers = resp.headers().clone();
+    let custody = resp.bytes().await.unwrap().to_vec();
+    let c = verify_custody(&headers, &custody, &w);
+    assert_eq!(c.submission_sha256, Sha256::of(&bundle));
+    assert_eq!(c.bundle_id.to_string(), bundle_id);
+    // A custody receipt is never the registry's verdict.
+    assert!(Receipt::verify(&custody, &w.provisioning.registry).is_err());
+
+    // Same bytes again: the very same custody receipt.
+    let again = post(&relay_url, &bundle).await.bytes().await.unwrap();
+    assert_eq!(again.as_ref(), custody.as_slice());
+    let pending = reqwest::get(format!("{relay_url}/api/v1/bundles/{bundle_id}/receipt"))
+        .await
+        .unwrap();
+    assert_eq!(pending.status(), 202);
+    assert_eq!(central_count(w.central_dir.path()), 0);
+    assert_eq!(relay.pending().unwrap(), 1);
+
+    // The forwarder: the central receipt verified, stored, served; the held bytes gone.
+    let _f = Task(tokio::spawn(forward(relay.clone(), fast())));
+    let central_receipt = wait_receipt(&relay_url, &bundle_id).await;
+    let r = Receipt::verify(&central_receipt, &w.provisioning.registry).unwrap();
+    assert_eq!(r.verdict, Verdict::Accepted);
+    assert_eq!(r.submission_sha256, Sha256::of(&bundle));
+    assert_eq!(relay.pending().unwrap(), 0);
+    assert!(!w
+        .relay_dir
+        .path()
+        .join("held")
+        .join(format!("{bundle_id}.gdb"))
+        .exists());
+    // Central serves the same receipt on the same route.
+    let from_central = reqwest::get(format!("{central_url}/api/v1/bundles/{bundle_id}/receipt"))
+        .await
+        .unwrap();
+    assert_eq!(from_central.status(), 200);
+    assert_eq!(
+        from_central.bytes().await.unwrap().as_ref(),
+        central_receipt.as_slice()
+    );
+
+    // The same bytes to the relay now: the central receipt; still one enrollment.
+    let resp = post(&relay_url, &bundle).await;
+    assert_eq!(
+        resp.headers()["content-type"].to_str().unwrap(),
+        "application/vnd.ghidanh.receipt"
+    );
+    assert_eq!(
+        resp.bytes().await.unwrap().as_ref(),
+        central_receipt.as_slice()
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(central_count(w.central_dir.path()), 1);
+}
+
+#[tokio::test]
+async fn the_relay_refuses_what_it_cannot_vouch_for_and_keeps_forwarding_after_a_restart() {
+    let w = world();
+    // Upstream down: the relay still gives custody and keeps the bytes.
+    let relay = w.relay("http://127.0.0.1:9");
+    let (relay_url, r) = serve(relay_app(relay.clone())).await;
+    let f = Task(tokio::spawn(forward(relay.clone(), fast())));
+
+    let bundle = w.bundle();
+    let mut tampered = bundle.clone();
+    let last = tampered.len() - 1;
+    tampered[last] ^= 1;
+    let resp = post(&relay_url, &tampered).await;
+    assert_eq!(resp.status(), 422);
+    let body: serde_json::Value = serde_json::from_slice(&resp.bytes().await.unwrap()).unwrap();
+    assert_eq!(body["code"], "ciphertext_mismatch");
+    assert_eq!(post(&relay_url, b"not a bundle").await.status(), 422);
+
+    let resp = post(&relay_url, &bundle).await;
+    assert_eq!(resp.status(), 200);
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(relay.pending().unwrap(), 1);
+    drop(f);
+    drop(r);
+    drop(relay);
+
+    // Restarted with the central registry up: it forwards what it held.
+    let central = Arc::new(Registry::open(w.central_dir.path()).unwrap());
+    let (central_url, _c) = serve(app(central)).await;
+    let relay = w.relay(&central_url);
+    let (relay_url, _r) = serve(relay_app(relay.clone())).await;
+    let _f = Task(tokio::spawn(forward(relay.clone(), fast())));
+    let bundle_id = ghidanh_bundle::Envelope::parse(&bundle)
+        .unwrap()
+        .header()
+        .bundle_id
+        .to_string();
+    let receipt = wait_receipt(&relay_url, &bundle_id).await;
+    assert_eq!(
+        Receipt::verify(&receipt, &w.provisioning.registry)
+            .unwrap()
+            .verdict,
+        Verdict::Accepted
+    );
+    assert_eq!(central_count(w.central_dir.path()), 1);
+    let unknown = reqwest::get(format!(
+        "{relay_url}/api/v1/bundles/{}/receipt",
+        ghidanh_bundle::BundleId::new()
+    ))
+    .await
+    .unwrap();
+    assert_eq!(unknown.status(), 404);
+}
