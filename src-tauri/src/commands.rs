@@ -6,10 +6,9 @@
 
 use std::sync::Arc;
 
-use ghidanh_bundle::RejectReason;
 use ghidanh_kit::{
     sync_problem_message, EnrollmentId, EnrollmentInput, EnrollmentSummary, FormError, Kit,
-    KitError, Lang, Operator, OperatorId, SessionState, Status, SyncStatus,
+    KitError, Lang, Operator, OperatorId, Rejection, SessionState, Status, SyncStatus,
 };
 use serde::Serialize;
 use tauri::State;
@@ -108,22 +107,27 @@ pub struct EnrollmentSummaryDto {
     personal_id: String,
     state: &'static str,
     receipt_id: Option<String>,
+    /// Why the registry refused it, as a sentence in the operator's language.
     reason: Option<String>,
+    /// The receipt's reason code, for support.
+    reason_code: Option<String>,
+    /// Rejected for its content (or its bundle id): `redo_rejected` accepts it.
+    can_correct: bool,
     updated_at: String,
 }
 
 impl EnrollmentSummaryDto {
     fn new(s: EnrollmentSummary, lang: Lang) -> Self {
+        let rejection = Rejection::of(&s, lang);
         EnrollmentSummaryDto {
             id: s.id.to_string(),
             birth_name: s.input.birth_name,
             personal_id: s.input.personal_id,
             state: s.state.code(),
             receipt_id: s.receipt_id,
-            reason: s.reason.map(|code| {
-                let msg = RejectReason::parse(&code).message(lang);
-                format!("{msg} ({code})")
-            }),
+            can_correct: rejection.as_ref().is_some_and(|r| r.correctable),
+            reason: rejection.as_ref().map(|r| r.message.clone()),
+            reason_code: rejection.map(|r| r.code),
             updated_at: rfc3339_ms(s.updated_at_ms),
         }
     }
@@ -149,6 +153,7 @@ pub struct SyncStatusDto {
     custody: usize,
     delivered: usize,
     rejected: usize,
+    discarded: usize,
 }
 
 impl SyncStatusDto {
@@ -166,6 +171,7 @@ impl SyncStatusDto {
             custody: s.custody,
             delivered: s.delivered,
             rejected: s.rejected,
+            discarded: s.discarded,
         }
     }
 }
@@ -412,6 +418,23 @@ pub async fn finalise(state: State<'_, AppState>, id: String) -> CmdResult<Enrol
     .await
 }
 
+/// Discards an enrollment the registry refused (its personal data goes; the receipt and the
+/// audit entries stay). Refused with `notRejected` for any other.
+#[tauri::command]
+pub async fn discard_rejected(state: State<'_, AppState>, id: String) -> CmdResult<()> {
+    with_kit(state, move |kit, _| kit.discard_rejected(parse_id(&id)?)).await
+}
+
+/// Starts a new draft from an enrollment refused for its content and discards the refused
+/// one; answers the new draft's id. `notRejected` / `notCorrectable` otherwise.
+#[tauri::command]
+pub async fn redo_rejected(state: State<'_, AppState>, id: String) -> CmdResult<String> {
+    with_kit(state, move |kit, _| {
+        Ok(kit.redo_rejected(parse_id(&id)?)?.to_string())
+    })
+    .await
+}
+
 /// Every enrollment, newest first.
 #[tauri::command]
 pub async fn list_enrollments(state: State<'_, AppState>) -> CmdResult<Vec<EnrollmentSummaryDto>> {
@@ -543,6 +566,7 @@ mod tests {
             custody: 0,
             delivered: 5,
             rejected: 1,
+            discarded: 2,
         };
         let json = serde_json::to_value(SyncStatusDto::new(s, Lang::Vi)).unwrap();
         assert_eq!(json["lastContactAt"], "2023-11-14T22:13:20Z");
@@ -560,6 +584,7 @@ mod tests {
                 &serde_json::json!(1)
             )
         );
+        assert_eq!(json["discarded"], 2);
         let json =
             serde_json::to_value(SyncStatusDto::new(SyncStatus::default(), Lang::En)).unwrap();
         assert!(json["lastContactAt"].is_null() && json["lastError"].is_null());
@@ -568,7 +593,7 @@ mod tests {
 
     #[test]
     fn rejected_reasons_are_explained_and_keep_their_code() {
-        let s = EnrollmentSummary {
+        let mut s = EnrollmentSummary {
             id: EnrollmentId::new(),
             input: EnrollmentInput::default(),
             state: ghidanh_kit::EnrollmentState::Rejected,
@@ -578,12 +603,48 @@ mod tests {
             review_comment: None,
             updated_at_ms: 0,
         };
-        let dto = EnrollmentSummaryDto::new(s, Lang::Vi);
-        assert_eq!(
-            dto.reason.as_deref(),
-            Some("máy chưa được đăng ký với trung tâm (unknown_device)")
+        let dto = EnrollmentSummaryDto::new(s.clone(), Lang::Vi);
+        assert!(
+            dto.reason
+                .as_deref()
+                .unwrap()
+                .starts_with("Trung tâm từ chối: máy chưa được đăng ký với trung tâm."),
+            "{dto:?}"
         );
+        assert_eq!(dto.reason_code.as_deref(), Some("unknown_device"));
+        assert!(!dto.can_correct);
         assert_eq!(dto.updated_at, "1970-01-01T00:00:00Z");
         assert_eq!(dto.state, "rejected");
+
+        s.reason = Some("invalid_record:personalId/notTwelveDigits".into());
+        s.input.personal_id = "03618700451".into();
+        let json = serde_json::to_value(EnrollmentSummaryDto::new(s.clone(), Lang::En)).unwrap();
+        assert_eq!(json["canCorrect"], true);
+        assert_eq!(
+            json["reasonCode"],
+            "invalid_record:personalId/notTwelveDigits"
+        );
+        assert!(json["reason"]
+            .as_str()
+            .unwrap()
+            .contains("must be exactly 12 digits"));
+        // Discarded: the reason stays, nothing more to correct.
+        s.state = ghidanh_kit::EnrollmentState::Purged;
+        s.input = EnrollmentInput::default();
+        let json = serde_json::to_value(EnrollmentSummaryDto::new(s, Lang::En)).unwrap();
+        assert_eq!(json["canCorrect"], false);
+        assert!(json["reasonCode"].is_string());
+    }
+
+    #[test]
+    fn a_refused_move_on_a_rejected_record_crosses_with_its_code() {
+        for (e, code) in [
+            (KitError::NotRejected, "notRejected"),
+            (KitError::NotCorrectable, "notCorrectable"),
+        ] {
+            let json = serde_json::to_value(AppError::new(e, Lang::Vi)).unwrap();
+            assert_eq!(json["code"], code);
+            assert!(json["message"].as_str().unwrap().contains("từ chối"));
+        }
     }
 }

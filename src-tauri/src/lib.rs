@@ -58,6 +58,8 @@ pub fn run() -> anyhow::Result<()> {
             commands::save_draft,
             commands::get_draft,
             commands::finalise,
+            commands::discard_rejected,
+            commands::redo_rejected,
             commands::list_enrollments,
             commands::sync_status,
         ])

@@ -14,6 +14,9 @@ use ghidanh_vault::{EnrollmentSummary, KdfParams, Operator, Role, Vault, VaultEr
 use crate::{operator, settings, KitError, SyncStatus};
 
 const LANGUAGE_SETTING: &str = "language";
+/// How many rejected enrollments were discarded: both they and accepted ones end `purged`, and
+/// the sync panel counts only the latter as delivered.
+const DISCARDED_SETTING: &str = "discarded_rejected";
 
 /// Where the kit keeps its data and how it behaves.
 #[derive(Debug, Clone)]
@@ -421,7 +424,15 @@ impl Kit {
             .as_ref()
             .and_then(|s| s.sync.as_ref().map(|h| h.activity()))
             .unwrap_or_default();
-        Ok(SyncStatus::new(activity, &vault.report()?.by_state))
+        let discarded = vault
+            .setting(DISCARDED_SETTING)?
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0);
+        Ok(SyncStatus::new(
+            activity,
+            &vault.report()?.by_state,
+            discarded,
+        ))
     }
 
     /// Gives up on an enrollment the registry refused: Rejected → Purged. Its record, images
@@ -434,6 +445,7 @@ impl Kit {
         let (vault, _) = self.vault()?;
         let _one_at_a_time = lock(&self.rejected);
         vault.discard_rejected(id).map_err(not_rejected)?;
+        count_discarded(&vault);
         tracing::info!(enrollment = %id, "rejected enrollment discarded");
         Ok(())
     }
@@ -461,6 +473,7 @@ impl Kit {
         }
         let new = vault.save_draft(None, operator.id, &old.input)?;
         vault.discard_rejected(id).map_err(not_rejected)?;
+        count_discarded(&vault);
         tracing::info!(rejected = %id, draft = %new, "rejected enrollment redone as a new draft");
         Ok(new)
     }
@@ -524,6 +537,25 @@ impl Kit {
             sync.wake();
         }
         Ok(vault.enrollment(id)?)
+    }
+}
+
+/// Counts one more discarded enrollment for the sync panel. A separate write after the
+/// discard's transaction: if it fails (or the kit stops in between) the panel counts that one
+/// as delivered; the enrollment itself is discarded and audited either way.
+fn count_discarded(vault: &Vault) {
+    let n: u64 = match vault.setting(DISCARDED_SETTING) {
+        Ok(v) => v.and_then(|n| n.parse().ok()).unwrap_or(0),
+        Err(e) => {
+            tracing::warn!(code = KitError::from(e).code(), "discarded count not read");
+            return;
+        }
+    };
+    if let Err(e) = vault.set_setting(DISCARDED_SETTING, &(n + 1).to_string()) {
+        tracing::warn!(
+            code = KitError::from(e).code(),
+            "discarded count not written"
+        );
     }
 }
 

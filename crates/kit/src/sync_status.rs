@@ -21,16 +21,24 @@ pub struct SyncStatus {
     pub waiting: usize,
     /// Bundles a district relay holds; the registry's receipt is still to come.
     pub custody: usize,
-    /// Bundles the registry accepted (purged ones included: they were accepted first).
+    /// Bundles the registry accepted (purged ones included: they were accepted first;
+    /// discarded ones are not).
     pub delivered: usize,
-    /// Bundles the registry refused.
+    /// Bundles the registry refused, waiting for an operator's decision.
     pub rejected: usize,
+    /// Refused bundles an operator discarded (or redid as a new draft).
+    pub discarded: usize,
 }
 
 impl SyncStatus {
-    /// The worker's activity and the vault's counts of enrollments per state code
-    /// ([`ghidanh_vault::VaultReport::by_state`]).
-    pub(crate) fn new(activity: SyncActivity, by_state: &[(&str, i64)]) -> SyncStatus {
+    /// The worker's activity, the vault's counts of enrollments per state code
+    /// ([`ghidanh_vault::VaultReport::by_state`]) and how many of the purged ones were
+    /// discarded after a refusal rather than purged after acceptance (the kit's count).
+    pub(crate) fn new(
+        activity: SyncActivity,
+        by_state: &[(&str, i64)],
+        discarded: usize,
+    ) -> SyncStatus {
         let count = |states: &[EnrollmentState]| {
             by_state
                 .iter()
@@ -47,8 +55,9 @@ impl SyncStatus {
             next_retry_ms: activity.next_retry_ms,
             waiting: count(&[S::Sealed, S::Uploading]),
             custody: count(&[S::Custody]),
-            delivered: count(&[S::Accepted, S::Purged]),
+            delivered: count(&[S::Accepted, S::Purged]).saturating_sub(discarded),
             rejected: count(&[S::Rejected]),
+            discarded,
         }
     }
 }

@@ -308,6 +308,8 @@ fn a_refused_record_is_explained_then_discarded_or_redone_as_a_new_draft() {
     // The tampered one can still be discarded.
     kit.discard_rejected(tampered).unwrap();
     assert_eq!(summary(&kit, tampered).state, S::Purged);
-    assert_eq!(kit.sync_status().unwrap().rejected, 0);
+    // The panel counts them as discarded, not as delivered.
+    let s = kit.sync_status().unwrap();
+    assert_eq!((s.delivered, s.rejected, s.discarded), (2, 0, 3), "{s:?}");
     rt.shutdown_background();
 }
