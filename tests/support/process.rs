@@ -74,6 +74,12 @@ impl ChildGuard {
         format!("\n--- last lines of {} ---\n{tail}", log.display())
     }
 
+    /// SIGKILL to the group at once, as a power cut would end it: no shutdown code runs.
+    pub fn kill_hard(&mut self) {
+        let _ = kill_process_group(Pid::from_child(&self.child), Signal::KILL);
+        let _ = self.child.wait();
+    }
+
     /// SIGTERM to the group, SIGKILL after a grace period. Idempotent.
     pub fn stop(&mut self) {
         let group = Pid::from_child(&self.child);

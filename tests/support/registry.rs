@@ -94,7 +94,7 @@ impl RegistryData {
 
 /// A running `ghidanh registry serve`; killed on drop.
 pub struct RegistryProcess {
-    _child: ChildGuard,
+    child: ChildGuard,
     /// Base URL, e.g. `http://127.0.0.1:41234`.
     pub url: String,
 }
@@ -124,6 +124,11 @@ impl RegistryProcess {
             .strip_prefix("listening on ")
             .with_context(|| format!("unexpected first line from the registry: {line}"))?
             .to_owned();
-        Ok(RegistryProcess { _child: child, url })
+        Ok(RegistryProcess { child, url })
+    }
+
+    /// SIGKILL, at once: the registry gets no chance to flush or finish anything.
+    pub fn kill_hard(mut self) {
+        self.child.kill_hard();
     }
 }
