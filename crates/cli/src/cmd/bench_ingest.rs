@@ -10,7 +10,10 @@
 //! registry's fsyncs for a stored bundle: `blobs::write_durably` (temp file, write, fsync,
 //! rename, fsync the folder) then one 4 KiB record appended to a journal and fdatasync'd,
 //! which is SQLite's commit in WAL mode with `synchronous=FULL` (one writer at a time, so
-//! under one lock). The disk is the same for both: the temporary folder.
+//! under one lock). The disk is the same for both: the temporary folder. And, to tell the
+//! registry's own cost from HTTP's and the client's, `Registry::ingest` called directly.
+//! Each side runs in rounds of [`ROUND`] bundles, in turn, so a burst of other load on a
+//! shared machine slows all sides alike.
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
@@ -23,10 +26,13 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context};
 use ghidanh_bundle::{Provisioning, Verdict};
 
-use super::loadgen::{ms, quantile, Fleet, Report, Sealed, Upload};
+use super::loadgen::{ms, quantile, Fleet, Pass, Report, Sealed, Upload};
 
 /// Goal from issue 5: the registry ingests at least half the baseline's bundles per second.
 const GOAL: f64 = 0.5;
+
+/// Bundles per side per round.
+const ROUND: usize = 50;
 
 /// Bytes of the journal record the baseline commits per bundle: one SQLite page.
 const JOURNAL_RECORD: usize = 4096;
@@ -90,27 +96,62 @@ pub fn run(o: Options) -> anyhow::Result<ExitCode> {
         .thread_name("loadgen")
         .build()
         .context("cannot start the load generator's runtime")?;
-    let (fleet, warmup, resumable, post) = client.block_on(async {
+    let (fleet, warmup, resumable, post, direct) = client.block_on(async {
         let fleet = Fleet::connect(&url, provisioning).await?;
-        let warmup = fleet.seal_bundles(concurrency, o.size)?;
-        let resumable = fleet.seal_bundles(o.bundles, o.size)?;
-        let post = fleet.seal_bundles(o.bundles, o.size)?;
-        anyhow::Ok((
-            Arc::new(fleet),
-            Arc::new(warmup),
-            Arc::new(resumable),
-            Arc::new(post),
-        ))
+        let seal = |n| fleet.seal_bundles(n, o.size).map(Arc::new);
+        let sets = (
+            seal(concurrency)?,
+            seal(o.bundles)?,
+            seal(o.bundles)?,
+            seal(o.bundles)?,
+        );
+        anyhow::Ok((Arc::new(fleet), sets.0, sets.1, sets.2, sets.3))
     })?;
-    // Connections, SQLite's cache, the blob folder: warm for the measured passes.
+    let baseline_dir = tmp.path().join("baseline");
+    std::fs::create_dir(&baseline_dir)?;
+    let journal = Mutex::new(
+        OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(baseline_dir.join("journal"))?,
+    );
+    // Connections, SQLite's cache, the folders: warm for the measured rounds.
     let warm = client.block_on(fleet.pass(warmup.clone(), concurrency, Upload::Resumable));
     let warm = Report::new(&warmup, warm, None);
-    let pass = client.block_on(fleet.pass(resumable.clone(), concurrency, Upload::Resumable));
-    let ours = Report::new(&resumable, pass, None);
-    let pass = client.block_on(fleet.pass(post.clone(), concurrency, Upload::Post));
-    let single = Report::new(&post, pass, None);
+    baseline(&baseline_dir, &journal, &warmup, concurrency)?;
+
+    // Rounds of each side in turn: a burst of someone else's load on this shared machine
+    // then slows every side alike instead of whichever ran during it.
+    let (mut resumable_pass, mut post_pass) = (Pass::default(), Pass::default());
+    let (mut direct_elapsed, mut direct_lat) = (Duration::ZERO, Vec::new());
+    let (mut base_elapsed, mut base_lat) = (Duration::ZERO, Vec::new());
+    let round = ROUND.max(concurrency);
+    for first in (0..o.bundles).step_by(round) {
+        let r = first..(first + round).min(o.bundles);
+        resumable_pass.append(client.block_on(fleet.pass_range(
+            resumable.clone(),
+            r.clone(),
+            concurrency,
+            Upload::Resumable,
+        )));
+        post_pass.append(client.block_on(fleet.pass_range(
+            post.clone(),
+            r.clone(),
+            concurrency,
+            Upload::Post,
+        )));
+        // Where the time goes: the same ingest called directly, without HTTP or a client.
+        let (elapsed, lat) = ingest_directly(&in_process, &direct[r.clone()], concurrency)?;
+        direct_elapsed += elapsed;
+        direct_lat.extend(lat);
+        let (elapsed, lat) = baseline(&baseline_dir, &journal, &resumable[r], concurrency)?;
+        base_elapsed += elapsed;
+        base_lat.extend(lat);
+    }
     drop(client);
     server.shutdown_timeout(Duration::from_secs(5));
+    let ours = Report::new(&resumable, resumable_pass, None);
+    let single = Report::new(&post, post_pass, None);
     for (what, r) in [("warm-up", &warm), ("resumable", &ours), ("post", &single)] {
         if !r.ok() {
             let c = &r.counts;
@@ -125,23 +166,7 @@ pub fn run(o: Options) -> anyhow::Result<ExitCode> {
             );
         }
     }
-
-    let baseline_dir = tmp.path().join("baseline");
-    std::fs::create_dir(&baseline_dir)?;
-    let journal = Mutex::new(
-        OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(baseline_dir.join("journal"))?,
-    );
-    baseline(&baseline_dir, &journal, &warmup, concurrency)?;
-    let (base_elapsed, mut base_lat) = baseline(&baseline_dir, &journal, &resumable, concurrency)?;
     base_lat.sort_unstable();
-
-    // Where the time goes: the same ingest called directly, without HTTP or a client.
-    drop(post);
-    let direct = fleet.seal_bundles(o.bundles, o.size)?;
-    let (direct_elapsed, mut direct_lat) = ingest_directly(&in_process, &direct, concurrency)?;
     direct_lat.sort_unstable();
     let direct_bps = direct.len() as f64 / direct_elapsed.as_secs_f64().max(1e-9);
 

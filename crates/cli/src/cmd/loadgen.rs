@@ -9,6 +9,7 @@
 //! registry's and the network's, not the sealing's.
 
 use std::collections::BTreeMap;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -204,13 +205,23 @@ pub enum Outcome {
     Error(String),
 }
 
-/// One pass over all bundles.
+/// One pass over bundles.
+#[derive(Default)]
 pub struct Pass {
     /// By bundle index.
     pub outcomes: Vec<Outcome>,
     /// By bundle index: from the first byte sent to the verified receipt.
     pub latencies: Vec<Duration>,
     pub elapsed: Duration,
+}
+
+impl Pass {
+    /// Adds the next bundles' pass: outcomes and latencies after these, times summed.
+    pub fn append(&mut self, next: Pass) {
+        self.outcomes.extend(next.outcomes);
+        self.latencies.extend(next.latencies);
+        self.elapsed += next.elapsed;
+    }
 }
 
 impl Fleet {
@@ -275,25 +286,42 @@ impl Fleet {
         concurrency: usize,
         upload: Upload,
     ) -> Pass {
+        let all = 0..bundles.len();
+        self.pass_range(bundles, all, concurrency, upload).await
+    }
+
+    /// Sends the bundles of `range` once, `concurrency` at a time.
+    pub async fn pass_range(
+        self: &Arc<Self>,
+        bundles: Arc<Vec<Sealed>>,
+        range: Range<usize>,
+        concurrency: usize,
+        upload: Upload,
+    ) -> Pass {
+        let range = range.start.min(bundles.len())..range.end.min(bundles.len());
+        let n = range.len();
         let next = Arc::new(AtomicUsize::new(0));
         let start = Instant::now();
         let mut workers = tokio::task::JoinSet::new();
-        for _ in 0..concurrency.clamp(1, bundles.len().max(1)) {
+        for _ in 0..concurrency.clamp(1, n.max(1)) {
             let (fleet, bundles, next) = (self.clone(), bundles.clone(), next.clone());
+            let first = range.start;
             workers.spawn(async move {
                 let mut done = Vec::new();
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(b) = bundles.get(i) else { break };
+                    if i >= n {
+                        break;
+                    }
                     let at = Instant::now();
-                    let outcome = fleet.send(b, upload).await;
+                    let outcome = fleet.send(&bundles[first + i], upload).await;
                     done.push((i, outcome, at.elapsed()));
                 }
                 done
             });
         }
-        let mut outcomes = vec![Outcome::Error("not sent".into()); bundles.len()];
-        let mut latencies = vec![Duration::ZERO; bundles.len()];
+        let mut outcomes = vec![Outcome::Error("not sent".into()); n];
+        let mut latencies = vec![Duration::ZERO; n];
         while let Some(joined) = workers.join_next().await {
             // A worker that panicked leaves its bundles as "not sent" errors.
             for (i, outcome, latency) in joined.unwrap_or_default() {
