@@ -109,6 +109,8 @@ pub struct EnrollmentSummaryDto {
     receipt_id: Option<String>,
     /// Why the registry refused it, as a sentence in the operator's language.
     reason: Option<String>,
+    /// What the operator can do about it, while it waits for a decision.
+    reason_advice: Option<String>,
     /// The receipt's reason code, for support.
     reason_code: Option<String>,
     /// Rejected for its content (or its bundle id): `redo_rejected` accepts it.
@@ -127,6 +129,7 @@ impl EnrollmentSummaryDto {
             receipt_id: s.receipt_id,
             can_correct: rejection.as_ref().is_some_and(|r| r.correctable),
             reason: rejection.as_ref().map(|r| r.message.clone()),
+            reason_advice: rejection.as_ref().and_then(|r| r.advice.clone()),
             reason_code: rejection.map(|r| r.code),
             updated_at: rfc3339_ms(s.updated_at_ms),
         }
@@ -612,6 +615,11 @@ mod tests {
             "{dto:?}"
         );
         assert_eq!(dto.reason_code.as_deref(), Some("unknown_device"));
+        assert!(dto
+            .reason_advice
+            .as_deref()
+            .unwrap()
+            .contains("hỗ trợ kỹ thuật"));
         assert!(!dto.can_correct);
         assert_eq!(dto.updated_at, "1970-01-01T00:00:00Z");
         assert_eq!(dto.state, "rejected");
@@ -633,7 +641,7 @@ mod tests {
         s.input = EnrollmentInput::default();
         let json = serde_json::to_value(EnrollmentSummaryDto::new(s, Lang::En)).unwrap();
         assert_eq!(json["canCorrect"], false);
-        assert!(json["reasonCode"].is_string());
+        assert!(json["reasonCode"].is_string() && json["reasonAdvice"].is_null());
     }
 
     #[test]

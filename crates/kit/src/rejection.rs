@@ -16,8 +16,10 @@ use ghidanh_vault::{EnrollmentState, EnrollmentSummary};
 pub struct Rejection {
     /// The registry's reason code, as in the receipt (for support).
     pub code: String,
-    /// What happened and what to do, in the operator's language.
+    /// What the registry refused, in the operator's language.
     pub message: String,
+    /// What the operator can do about it (`None` once discarded).
+    pub advice: Option<String>,
     /// Whether [`Kit::redo_rejected`](crate::Kit::redo_rejected) accepts this enrollment: it
     /// is still rejected (not discarded) and the reason is one a new enrollment can fix.
     pub correctable: bool,
@@ -36,6 +38,7 @@ impl Rejection {
         Some(Rejection {
             code: code.to_owned(),
             message: rejection_message(code, input, lang),
+            advice: rejected.then(|| rejection_advice(code, lang)),
             correctable: rejected && is_correctable(code),
             discarded: summary.state == EnrollmentState::Purged,
         })
@@ -65,12 +68,12 @@ enum Remedy {
 
 /// The operator's sentence for a refusal. For a broken record rule, `input` (the record as
 /// sealed) is checked again so the sentence names the field and the rule in words; when this
-/// kit finds no such problem (the registry's rules or reference lists differ), the field and
-/// rule codes are named instead.
+/// kit finds no such problem (the registry's rules or reference lists differ), or the record
+/// is gone (discarded), the field and rule codes are named instead.
 pub fn rejection_message(code: &str, input: Option<&EnrollmentInput>, lang: Lang) -> String {
     let vi = lang == Lang::Vi;
     let reason = RejectReason::parse(code);
-    let (what, remedy) = match &reason {
+    let what = match &reason {
         RejectReason::InvalidRecord { field, rule } => {
             let found = input.and_then(|input| {
                 ValidRecord::validate(input, crate::kit::today())
@@ -78,33 +81,39 @@ pub fn rejection_message(code: &str, input: Option<&EnrollmentInput>, lang: Lang
                     .into_iter()
                     .find(|e| e.field.code() == field && e.rule.code() == rule)
             });
-            let what = match found {
+            match found {
                 Some(e) if vi => format!("hồ sơ chưa đúng — {}", e.message(lang)),
                 Some(e) => format!("the record is not right — {}", e.message(lang)),
                 None if vi => format!("một mục của hồ sơ chưa đúng quy định ({field}: {rule})."),
                 None => format!("a field of the record breaks a rule ({field}: {rule})."),
-            };
-            (what, Remedy::Correct)
+            }
         }
-        RejectReason::BundleIdConflict => (format!("{}.", reason.message(lang)), Remedy::Resend),
-        _ => (format!("{}.", reason.message(lang)), Remedy::Support),
-    };
-    // A discarded enrollment (no record left) has nothing more to do.
-    let remedy = input.map(|_| remedy);
-    let todo = match remedy {
-        None => "",
-        Some(Remedy::Correct) if vi => " Bấm “Sửa và gửi lại” để sửa hồ sơ rồi gửi lại, hoặc huỷ hồ sơ.",
-        Some(Remedy::Correct) => " Press “Correct and resend” to correct the record and send it again, or discard it.",
-        Some(Remedy::Resend) if vi => " Bấm “Sửa và gửi lại” để gửi lại hồ sơ với mã mới, hoặc huỷ hồ sơ.",
-        Some(Remedy::Resend) => " Press “Correct and resend” to send the record again under a new id, or discard it.",
-        Some(Remedy::Support) if vi => " Sửa hồ sơ không giải quyết được việc này: hãy gọi bộ phận hỗ trợ kỹ thuật, hoặc huỷ hồ sơ.",
-        Some(Remedy::Support) => " Correcting the record does not fix this: call technical support, or discard the record.",
+        _ => format!("{}.", reason.message(lang)),
     };
     if vi {
-        format!("Trung tâm từ chối: {what}{todo}")
+        format!("Trung tâm từ chối: {what}")
     } else {
-        format!("The registry refused it: {what}{todo}")
+        format!("The registry refused it: {what}")
     }
+}
+
+/// What the operator can do about a refusal still waiting for a decision.
+pub fn rejection_advice(code: &str, lang: Lang) -> String {
+    let vi = lang == Lang::Vi;
+    let remedy = match RejectReason::parse(code) {
+        RejectReason::InvalidRecord { .. } => Remedy::Correct,
+        RejectReason::BundleIdConflict => Remedy::Resend,
+        _ => Remedy::Support,
+    };
+    match remedy {
+        Remedy::Correct if vi => "Bấm “Sửa và gửi lại” để sửa hồ sơ rồi gửi lại, hoặc huỷ hồ sơ.",
+        Remedy::Correct => "Press “Correct and resend” to correct the record and send it again, or discard it.",
+        Remedy::Resend if vi => "Bấm “Sửa và gửi lại” để gửi lại hồ sơ với mã mới, hoặc huỷ hồ sơ.",
+        Remedy::Resend => "Press “Correct and resend” to send the record again under a new id, or discard it.",
+        Remedy::Support if vi => "Sửa hồ sơ không giải quyết được việc này: hãy gọi bộ phận hỗ trợ kỹ thuật, hoặc huỷ hồ sơ.",
+        Remedy::Support => "Correcting the record does not fix this: call technical support, or discard the record.",
+    }
+    .to_owned()
 }
 
 #[cfg(test)]
@@ -130,10 +139,7 @@ mod tests {
             vi.starts_with("Trung tâm từ chối: hồ sơ chưa đúng — Số định danh"),
             "{vi}"
         );
-        assert!(
-            vi.contains("12 chữ số") && vi.contains("Sửa và gửi lại"),
-            "{vi}"
-        );
+        assert!(vi.contains("12 chữ số"), "{vi}");
         assert!(!vi.contains("notTwelveDigits"), "{vi}");
         let en = rejection_message(code, Some(&bad), Lang::En);
         assert!(en.contains("must be exactly 12 digits"), "{en}");
@@ -144,7 +150,7 @@ mod tests {
     }
 
     #[test]
-    fn device_and_bundle_faults_send_to_support_and_discarded_ones_say_no_remedy() {
+    fn device_and_bundle_faults_send_to_support_and_discarded_ones_name_the_codes() {
         let x = input("036187004512");
         for code in [
             "device_revoked",
@@ -154,10 +160,14 @@ mod tests {
         ] {
             assert!(!is_correctable(code), "{code}");
             let vi = rejection_message(code, Some(&x), Lang::Vi);
-            assert!(vi.contains("hỗ trợ kỹ thuật"), "{vi}");
+            assert!(vi.starts_with("Trung tâm từ chối: "), "{vi}");
+            assert!(rejection_advice(code, Lang::Vi).contains("hỗ trợ kỹ thuật"));
         }
-        let en = rejection_message("bundle_id_conflict", Some(&x), Lang::En);
+        let en = rejection_advice("bundle_id_conflict", Lang::En);
         assert!(en.contains("under a new id"), "{en}");
+        assert!(
+            rejection_advice("invalid_record:sex/invalidSex", Lang::Vi).contains("Sửa và gửi lại")
+        );
         let gone = rejection_message("invalid_record:personalId/notTwelveDigits", None, Lang::En);
         assert_eq!(
             gone,
