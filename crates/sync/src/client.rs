@@ -3,7 +3,10 @@
 use std::time::Duration;
 
 use base64::Engine as _;
-use ghidanh_bundle::{Envelope, Receipt, RegistryPublicKeys, RejectReason, Sha256, Verdict};
+use ghidanh_bundle::{
+    BundleId, CustodyReceipt, Envelope, Receipt, RegistryPublicKeys, RejectReason, RelayPublicKey,
+    Sha256, Verdict,
+};
 
 use crate::SyncError;
 
@@ -11,6 +14,63 @@ use crate::SyncError;
 const OCTETS: &str = "application/octet-stream";
 /// Media type of a signed receipt (the registry's answer to a revoked device's registration).
 const RECEIPT: &str = "application/vnd.ghidanh.receipt";
+/// Media type of a relay's custody receipt (schema/bundle.md § Relay mode).
+const CUSTODY: &str = "application/vnd.ghidanh.custody-receipt";
+/// The header carrying the relay certificate beside a custody receipt.
+const RELAY_CERT: &str = "ghidanh-relay-certificate";
+const RELAY_CERT_MAGIC: &[u8; 8] = b"GDRLYC01";
+
+/// The registry's (or a relay's) answer to a bundle, verified and about the bytes sent.
+#[derive(Debug, Clone)]
+pub enum UploadAnswer {
+    /// The registry's own receipt: the final word.
+    Receipt(Receipt, Vec<u8>),
+    /// A relay certified by the registry holds the bundle; the registry's receipt is to come
+    /// (poll [`Client::central_receipt`]).
+    Custody(CustodyReceipt, Vec<u8>),
+}
+
+/// Answer bytes, and the relay certificate when they are a custody receipt.
+struct Raw {
+    bytes: Vec<u8>,
+    custody_cert: Option<String>,
+}
+
+async fn raw(resp: reqwest::Response) -> Result<Raw, SyncError> {
+    let custody = resp
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with(CUSTODY));
+    let custody_cert = custody.then(|| {
+        resp.headers()
+            .get(RELAY_CERT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned()
+    });
+    let bytes = resp.bytes().await.map_err(unreachable)?.to_vec();
+    Ok(Raw {
+        bytes,
+        custody_cert,
+    })
+}
+
+/// The relay key a relay certificate vouches for, if the registry signed it:
+/// `"GDRLYC01" || relay_public (32) || Ed25519 signature by the registry over the first 40`.
+pub fn verify_relay_certificate(
+    cert: &[u8],
+    registry: &RegistryPublicKeys,
+) -> Option<RelayPublicKey> {
+    if cert.len() != 104 || &cert[..8] != RELAY_CERT_MAGIC {
+        return None;
+    }
+    let key = ed25519_dalek::VerifyingKey::from_bytes(&registry.signing_bytes()).ok()?;
+    let sig = ed25519_dalek::Signature::from_slice(&cert[40..]).ok()?;
+    key.verify_strict(&cert[..40], &sig).ok()?;
+    let relay: [u8; 32] = cert[8..40].try_into().ok()?;
+    RelayPublicKey::from_bytes(&relay).ok()
+}
 
 /// Talks to one registry.
 #[derive(Clone)]
@@ -85,20 +145,79 @@ impl Client {
     /// Uses resumable uploads (schema/openapi.yaml) in [`PIECE`]-sized pieces: after a
     /// dropped connection it asks the registry for its offset and goes on from there. A
     /// registry without them (404/405 on creation) gets the bundle in one POST.
+    /// A relay's custody receipt is refused here (`Protocol`): see [`Client::send`].
     pub async fn upload(&self, bundle: &[u8]) -> Result<(Receipt, Vec<u8>), SyncError> {
-        let bytes = match self.upload_resumable(bundle).await? {
-            Some(bytes) => bytes,
-            None => self.upload_whole(bundle).await?,
-        };
-        let receipt = Receipt::verify(&bytes, &self.registry).map_err(SyncError::BadReceipt)?;
-        if receipt.submission_sha256 != Sha256::of(bundle) {
-            return Err(SyncError::ReceiptMismatch);
+        match self.send(bundle).await? {
+            UploadAnswer::Receipt(receipt, bytes) => Ok((receipt, bytes)),
+            UploadAnswer::Custody(..) => Err(SyncError::Protocol(
+                "a relay's custody receipt where the registry's receipt is expected",
+            )),
         }
-        Ok((receipt, bytes))
     }
 
-    /// The single POST of the whole bundle (registries before resumable uploads).
-    async fn upload_whole(&self, bundle: &[u8]) -> Result<Vec<u8>, SyncError> {
+    /// Sends one bundle, like [`Client::upload`], to a registry or a relay. A custody receipt
+    /// counts only with a relay certificate signed by the registry key and a signature by
+    /// the certified relay key over a custody statement about exactly these bytes.
+    pub async fn send(&self, bundle: &[u8]) -> Result<UploadAnswer, SyncError> {
+        let raw = match self.upload_resumable(bundle).await? {
+            Some(raw) => raw,
+            None => self.upload_whole(bundle).await?,
+        };
+        let sent = Sha256::of(bundle);
+        if let Some(cert) = raw.custody_cert {
+            let cert = base64::engine::general_purpose::STANDARD
+                .decode(cert.trim())
+                .map_err(|_| SyncError::Protocol("relay certificate is not base64"))?;
+            let relay = verify_relay_certificate(&cert, &self.registry)
+                .ok_or(SyncError::Protocol("relay not certified by the registry"))?;
+            let custody =
+                CustodyReceipt::verify(&raw.bytes, &relay).map_err(SyncError::BadReceipt)?;
+            if custody.submission_sha256 != sent {
+                return Err(SyncError::ReceiptMismatch);
+            }
+            return Ok(UploadAnswer::Custody(custody, raw.bytes));
+        }
+        let receipt = Receipt::verify(&raw.bytes, &self.registry).map_err(SyncError::BadReceipt)?;
+        if receipt.submission_sha256 != sent {
+            return Err(SyncError::ReceiptMismatch);
+        }
+        Ok(UploadAnswer::Receipt(receipt, raw.bytes))
+    }
+
+    /// The registry's receipt for a bundle a relay holds, through the relay (or the registry)
+    /// at this client's URL: `None` while pending or unknown. Verified with the registry key
+    /// and about the bytes whose SHA-256 is `sent`.
+    pub async fn central_receipt(
+        &self,
+        bundle_id: BundleId,
+        sent: Sha256,
+    ) -> Result<Option<(Receipt, Vec<u8>)>, SyncError> {
+        let resp = self
+            .http
+            .get(format!("{}/api/v1/bundles/{bundle_id}/receipt", self.base))
+            .send()
+            .await
+            .map_err(unreachable)?;
+        match resp.status().as_u16() {
+            200 => {}
+            202 | 404 => return Ok(None),
+            status => {
+                return Err(SyncError::Http {
+                    status,
+                    code: error_code(resp).await,
+                })
+            }
+        }
+        let bytes = resp.bytes().await.map_err(unreachable)?.to_vec();
+        let receipt = Receipt::verify(&bytes, &self.registry).map_err(SyncError::BadReceipt)?;
+        if receipt.submission_sha256 != sent || receipt.bundle_id != Some(bundle_id) {
+            return Err(SyncError::ReceiptMismatch);
+        }
+        Ok(Some((receipt, bytes)))
+    }
+
+    /// The single POST of the whole bundle (registries before resumable uploads, relays).
+    async fn upload_whole(&self, bundle: &[u8]) -> Result<Raw, SyncError> {
         let resp = self
             .http
             .post(format!("{}/api/v1/bundles", self.base))
@@ -114,13 +233,13 @@ impl Client {
                 code: error_code(resp).await,
             });
         }
-        Ok(resp.bytes().await.map_err(unreachable)?.to_vec())
+        raw(resp).await
     }
 
     /// The receipt bytes through a resumable upload; `None` when the registry has no
     /// resumable uploads or the bytes are not a bundle (the single POST then lets the
     /// registry say why in a signed receipt).
-    async fn upload_resumable(&self, bundle: &[u8]) -> Result<Option<Vec<u8>>, SyncError> {
+    async fn upload_resumable(&self, bundle: &[u8]) -> Result<Option<Raw>, SyncError> {
         let Ok(envelope) = Envelope::parse(bundle) else {
             return Ok(None);
         };
@@ -191,9 +310,7 @@ impl Client {
             .await
             .map_err(unreachable)?;
         match resp.status().as_u16() {
-            200 if last => Ok(Appended::Receipt(
-                resp.bytes().await.map_err(unreachable)?.to_vec(),
-            )),
+            200 if last => Ok(Appended::Receipt(raw(resp).await?)),
             // 409: the registry holds another offset (a piece arrived whose answer was
             // lost) or already completed; it names where it is.
             204 | 409 => Ok(Appended::At(Position::of(&resp)?)),
@@ -217,7 +334,7 @@ impl Client {
     }
 
     /// The receipt of an upload that completed (its answer may have been lost).
-    async fn completed_receipt(&self, url: &str) -> Result<Vec<u8>, SyncError> {
+    async fn completed_receipt(&self, url: &str) -> Result<Raw, SyncError> {
         let resp = self.http.get(url).send().await.map_err(unreachable)?;
         let status = resp.status();
         if !status.is_success() {
@@ -226,7 +343,7 @@ impl Client {
                 code: error_code(resp).await,
             });
         }
-        Ok(resp.bytes().await.map_err(unreachable)?.to_vec())
+        raw(resp).await
     }
 
     /// The upload's URL from `Location`, only ever on this registry's upload path: a
@@ -283,7 +400,7 @@ impl Position {
 
 /// What an appended piece led to.
 enum Appended {
-    Receipt(Vec<u8>),
+    Receipt(Raw),
     At(Position),
 }
 

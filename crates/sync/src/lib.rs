@@ -14,6 +14,9 @@ pub mod stick;
 mod worker;
 
 pub use backoff::Backoff;
-pub use client::{Client, Registration, PIECE};
+pub use client::{verify_relay_certificate, Client, Registration, UploadAnswer, PIECE};
 pub use error::SyncError;
-pub use worker::{spawn, SyncActivity, SyncConfig, SyncHandle, SyncProblem, LAST_CONTACT_SETTING};
+pub use worker::{
+    spawn, SyncActivity, SyncConfig, SyncHandle, SyncProblem, CUSTODY_PENDING_SETTING,
+    LAST_CONTACT_SETTING,
+};

@@ -3,12 +3,12 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use ghidanh_bundle::{DeviceRegistration, RejectReason, Verdict};
+use ghidanh_bundle::{BundleId, DeviceRegistration, Receipt, RejectReason, Sha256, Verdict};
 use ghidanh_vault::{OutboxItem, Vault, VaultError};
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
-use crate::{Backoff, Client, Registration, SyncError};
+use crate::{Backoff, Client, Registration, SyncError, UploadAnswer};
 
 /// How the worker paces itself.
 #[derive(Debug, Clone, Copy)]
@@ -37,6 +37,11 @@ impl Default for SyncConfig {
 /// The vault setting that keeps the last successful contact with the registry (Unix ms),
 /// so the kit can say when it last reached the registry after a restart.
 pub const LAST_CONTACT_SETTING: &str = "sync_last_contact_ms";
+
+/// The vault setting listing the bundles a relay holds whose registry receipt the worker still
+/// polls for: one `bundle_id sha256-hex` per line. Written before the custody receipt is
+/// recorded and cleared after the registry's receipt is, so a restart goes on polling.
+pub const CUSTODY_PENDING_SETTING: &str = "sync_custody_pending";
 
 /// Why the last attempt to reach the registry failed, without any detail: the raw error text
 /// (addresses, bodies) stays in the log; the kit translates these for the operator.
@@ -306,14 +311,105 @@ async fn pass(
             return Ok(Next::Revoked);
         }
     }
+    let (custody_left, revoked) = poll_custody(vault, &client, activity).await?;
+    if revoked {
+        return Ok(Next::Revoked);
+    }
     let next = blocking(vault, |v| v.next_attempt_at()).await?;
     Ok(match next {
         Some(at) => Next::Sleep(
             Duration::from_millis((at - now_ms()).max(0) as u64).min(config.idle_poll),
             true,
         ),
-        None => Next::Sleep(config.idle_poll, false),
+        None => Next::Sleep(config.idle_poll, custody_left),
     })
+}
+
+/// The bundles a relay holds whose registry receipt is still to come.
+async fn custody_pending(vault: &Arc<Vault>) -> Result<Vec<(BundleId, Sha256)>, SyncError> {
+    let text = blocking(vault, |v| v.setting(CUSTODY_PENDING_SETTING)).await?;
+    Ok(text
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|line| {
+            let (id, sha) = line.split_once(' ')?;
+            let mut digest = [0u8; 32];
+            for (i, b) in digest.iter_mut().enumerate() {
+                *b = u8::from_str_radix(sha.get(2 * i..2 * i + 2)?, 16).ok()?;
+            }
+            Some((BundleId::parse(id).ok()?, Sha256(digest)))
+        })
+        .collect())
+}
+
+async fn set_custody_pending(
+    vault: &Arc<Vault>,
+    pending: &[(BundleId, Sha256)],
+) -> Result<(), SyncError> {
+    let text: String = pending
+        .iter()
+        .map(|(id, sha)| {
+            let hex: String = sha.0.iter().map(|b| format!("{b:02x}")).collect();
+            format!("{id} {hex}\n")
+        })
+        .collect();
+    blocking(vault, move |v| {
+        v.set_setting(CUSTODY_PENDING_SETTING, &text)
+    })
+    .await
+}
+
+/// Asks for the registry's receipt of every bundle in a relay's custody and records each
+/// one that verifies. Returns whether some still wait, and whether a verified receipt says
+/// the device is revoked.
+async fn poll_custody(
+    vault: &Arc<Vault>,
+    client: &Client,
+    activity: &Activity,
+) -> Result<(bool, bool), SyncError> {
+    let mut pending = custody_pending(vault).await?;
+    if pending.is_empty() {
+        return Ok((false, false));
+    }
+    let before = pending.len();
+    let mut kept = Vec::new();
+    let mut revoked = false;
+    for (id, sha) in pending.drain(..) {
+        attempting(activity);
+        match client.central_receipt(id, sha).await {
+            Ok(Some((receipt, bytes))) => {
+                contacted(vault, activity).await;
+                if receipt.verdict == Verdict::Rejected(RejectReason::DeviceRevoked) {
+                    revoked = true;
+                }
+                tracing::info!(bundle = %id, verdict = verdict_name(&receipt.verdict), "registry receipt via relay");
+                record(vault, id, bytes, receipt).await?;
+            }
+            Ok(None) => {
+                contacted(vault, activity).await;
+                kept.push((id, sha));
+            }
+            Err(e) => {
+                tracing::warn!(bundle = %id, error = %e, "registry receipt not fetched");
+                failed(activity, &e);
+                kept.push((id, sha));
+            }
+        }
+    }
+    if kept.len() != before {
+        // Only this worker writes the list, one pass at a time.
+        set_custody_pending(vault, &kept).await?;
+    }
+    Ok((!kept.is_empty(), revoked))
+}
+
+async fn record(
+    vault: &Arc<Vault>,
+    id: BundleId,
+    bytes: Vec<u8>,
+    receipt: Receipt,
+) -> Result<(), SyncError> {
+    blocking(vault, move |v| v.record_receipt(id, &bytes, &receipt)).await
 }
 
 /// What became of one upload.
@@ -335,11 +431,28 @@ async fn send_one(
     blocking(vault, move |v| v.mark_uploading(id)).await?;
     attempting(activity);
     update(activity, |a| a.uploading = true);
-    let result = client.upload(&item.bytes).await;
+    let result = client.send(&item.bytes).await;
     update(activity, |a| a.uploading = false);
     match result {
-        // `upload` verified the signature and that the receipt is about these bytes.
-        Ok((receipt, bytes)) => {
+        // `send` verified the relay's certificate and signature, and that the custody
+        // receipt is about these bytes. The bundle leaves the queue; its registry receipt is
+        // polled for (listed first, so a crash in between still polls).
+        Ok(UploadAnswer::Custody(custody, bytes)) => {
+            contacted(vault, activity).await;
+            if custody.bundle_id != id {
+                return Err(SyncError::ReceiptMismatch);
+            }
+            let mut pending = custody_pending(vault).await?;
+            if !pending.iter().any(|(p, _)| *p == id) {
+                pending.push((id, custody.submission_sha256));
+                set_custody_pending(vault, &pending).await?;
+            }
+            tracing::info!(bundle = %id, relay_key = %custody.relay_key_id, "custody receipt");
+            blocking(vault, move |v| v.record_custody(id, &bytes)).await?;
+            Ok(Sent::Done)
+        }
+        // `send` verified the signature and that the receipt is about these bytes.
+        Ok(UploadAnswer::Receipt(receipt, bytes)) => {
             contacted(vault, activity).await;
             if receipt.bundle_id.is_some() && receipt.bundle_id != Some(id) {
                 return Err(SyncError::ReceiptMismatch);
