@@ -1,0 +1,365 @@
+//! Kit → district relay → central registry across processes: the real `ghidanh registry
+//! serve` in mode central and in mode relay on loopback, and the kit's own sync worker (or
+//! the sync client). Needs `cargo build -p ghidanh-cli` first.
+//!
+//! A bundle sent to the relay gets a custody receipt, reaches central exactly once, and the
+//! kit ends with the central registry's verified receipt; a relay SIGKILLed while it holds a
+//! bundle forwards it after its restart; the same bundle sent twice to the relay is one
+//! enrollment at central.
+
+#![forbid(unsafe_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, ensure, Context, Result};
+use ghidanh_bundle::{Envelope, Provisioning, Sha256, Verdict};
+use ghidanh_kit::{
+    EnrollmentId, EnrollmentInput, EnrollmentState, EnrollmentSummary, KdfParams, Kit, KitConfig,
+};
+use ghidanh_sync::{Backoff, Client, SyncConfig, UploadAnswer};
+use ghidanh_tests::process::{free_ports, ChildGuard};
+use ghidanh_tests::registry::ghidanh_binary;
+use ghidanh_tests::{ghidanh, RegistryData, RegistryProcess};
+
+/// A relay's data folder, certified by the central registry, and its upstream keys file.
+struct RelayData {
+    dir: PathBuf,
+    upstream_keys: PathBuf,
+}
+
+impl RelayData {
+    fn create(root: &Path, central: &RegistryData) -> Result<RelayData> {
+        let dir = root.join("relay");
+        let dir_s = dir.to_str().context("non-UTF-8 temp path")?;
+        let central_s = central.dir.to_str().context("non-UTF-8 temp path")?;
+        let out = ghidanh(&["registry", "init", "--mode", "relay", "--data", dir_s])?;
+        let key = out
+            .lines()
+            .find_map(|l| l.strip_prefix("relay key "))
+            .with_context(|| format!("no relay key in {out}"))?
+            .trim()
+            .to_owned();
+        let cert = dir.join("relay.cert");
+        ghidanh(&[
+            "registry",
+            "certify-relay",
+            "--data",
+            central_s,
+            "--relay-key",
+            &key,
+            "--out",
+            cert.to_str().context("non-UTF-8 temp path")?,
+        ])?;
+        let upstream_keys = root.join("upstream.keys");
+        std::fs::write(
+            &upstream_keys,
+            ghidanh(&["registry", "public-keys", "--data", central_s])?,
+        )?;
+        Ok(RelayData { dir, upstream_keys })
+    }
+}
+
+/// A running `ghidanh registry serve --mode relay`; killed on drop.
+struct RelayProcess {
+    child: ChildGuard,
+}
+
+impl RelayProcess {
+    fn start(data: &RelayData, listen: &str, upstream: &str) -> Result<RelayProcess> {
+        let mut cmd = Command::new(ghidanh_binary()?);
+        cmd.args(["registry", "serve", "--mode", "relay", "--data"])
+            .arg(&data.dir)
+            .args([
+                "--listen",
+                listen,
+                "--upstream",
+                upstream,
+                "--upstream-keys",
+            ])
+            .arg(&data.upstream_keys)
+            .args(["--forward-initial-ms", "100", "--forward-max-ms", "400"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        let mut child = ChildGuard::spawn("relay", cmd, None)?;
+        let out = child.child_mut().stdout.take().context("relay stdout")?;
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(out).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let line = rx
+            .recv_timeout(Duration::from_secs(30))
+            .context("the relay printed nothing within 30 s")?;
+        ensure!(line.starts_with("listening on "), "relay said {line}");
+        Ok(RelayProcess { child })
+    }
+
+    /// SIGKILL, at once.
+    fn kill_hard(mut self) {
+        self.child.kill_hard();
+    }
+}
+
+fn kit_config(root: &Path, provisioning: PathBuf) -> KitConfig {
+    KitConfig {
+        data_dir: root.join("kit"),
+        provisioning_file: Some(provisioning),
+        kdf: KdfParams::insecure_fast_for_tests(),
+        sync: SyncConfig {
+            backoff: Backoff {
+                initial: Duration::from_millis(100),
+                max: Duration::from_millis(400),
+            },
+            request_timeout: Duration::from_secs(5),
+            idle_poll: Duration::from_millis(300),
+        },
+        idle_lock: Duration::ZERO,
+    }
+}
+
+fn person(personal_id: &str) -> EnrollmentInput {
+    EnrollmentInput {
+        birth_name: "Hoàng Thị Lan".into(),
+        date_of_birth: "1987-09-02".into(),
+        sex: "female".into(),
+        personal_id: personal_id.into(),
+        ..Default::default()
+    }
+}
+
+fn wait_for_state(
+    kit: &Kit,
+    id: EnrollmentId,
+    want: EnrollmentState,
+    timeout: Duration,
+) -> Result<EnrollmentSummary> {
+    let start = Instant::now();
+    loop {
+        let s = kit.enrollment(id)?;
+        if s.state == want {
+            return Ok(s);
+        }
+        if start.elapsed() > timeout {
+            bail!("still {:?} after {timeout:?}, wanted {want:?}", s.state);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Each accepted bundle at central exactly once, with the receipt id each kit shows.
+fn ensure_central_holds(data: &RegistryData, want: &[(String, String)]) -> Result<()> {
+    let stored = data.accepted_bundles()?;
+    ensure!(
+        stored.len() == want.len(),
+        "central holds {} bundles, wanted {}",
+        stored.len(),
+        want.len()
+    );
+    for (bundle_id, receipt_id) in want {
+        let rows: Vec<_> = stored
+            .iter()
+            .filter(|b| b["bundleId"] == bundle_id.as_str())
+            .collect();
+        ensure!(
+            rows.len() == 1,
+            "bundle {bundle_id} stored {} times",
+            rows.len()
+        );
+        ensure!(
+            rows[0]["receiptId"] == receipt_id.as_str(),
+            "kit shows {receipt_id}, central stored {}",
+            rows[0]["receiptId"]
+        );
+    }
+    Ok(())
+}
+
+#[test]
+fn a_kit_behind_a_relay_gets_custody_then_the_central_receipt_even_across_a_relay_sigkill(
+) -> Result<()> {
+    let root = tempfile::tempdir()?;
+    let [central_port, relay_port] = free_ports::<2>()?;
+    let central_listen = format!("127.0.0.1:{central_port}");
+    let relay_listen = format!("127.0.0.1:{relay_port}");
+    let central_url = format!("http://{central_listen}");
+    // The kit is provisioned by the central registry to talk to the relay.
+    let data = RegistryData::create(root.path(), &format!("http://{relay_listen}"))?;
+    let relay_data = RelayData::create(root.path(), &data)?;
+    let central = RegistryProcess::start(&data, &central_listen)?;
+    let relay = RelayProcess::start(&relay_data, &relay_listen, &central_url)?;
+
+    let kit = Kit::new(kit_config(root.path(), data.provisioning.clone()))?;
+    kit.create_operator("Trần Văn Cảnh", "mật khẩu 123", "mật khẩu 123")?;
+
+    // 1. Everything up: registration passes through the relay; custody, then accepted.
+    let (first, errors) = kit.save_draft(None, &person("036187004512"))?;
+    ensure!(errors.is_empty(), "{errors:?}");
+    kit.finalise(first)?;
+    let a = wait_for_state(
+        &kit,
+        first,
+        EnrollmentState::Accepted,
+        Duration::from_secs(30),
+    )?;
+    let a_bundle = a.bundle_id.context("no bundle id")?.to_string();
+    let a_receipt = a.receipt_id.context("accepted without a receipt id")?;
+
+    // 2. Central down: the relay takes custody; the kit stops sending and waits.
+    central.kill_hard();
+    let (second, _) = kit.save_draft(None, &person("036187004513"))?;
+    kit.finalise(second)?;
+    wait_for_state(
+        &kit,
+        second,
+        EnrollmentState::Custody,
+        Duration::from_secs(30),
+    )?;
+    std::thread::sleep(Duration::from_millis(800));
+    let s = kit.enrollment(second)?;
+    ensure!(
+        s.state == EnrollmentState::Custody && s.receipt_id.is_none(),
+        "{:?}",
+        s.state
+    );
+
+    // 3. The relay is SIGKILLed while it holds the bundle, then restarted; central comes
+    // back: the relay forwards, the kit polls the relay and records the central receipt.
+    relay.kill_hard();
+    let _relay = RelayProcess::start(&relay_data, &relay_listen, &central_url)?;
+    let _central = RegistryProcess::start(&data, &central_listen)?;
+    let b = wait_for_state(
+        &kit,
+        second,
+        EnrollmentState::Accepted,
+        Duration::from_secs(30),
+    )?;
+    let b_bundle = b.bundle_id.context("no bundle id")?.to_string();
+    let b_receipt = b.receipt_id.context("accepted without a receipt id")?;
+
+    ensure_central_holds(&data, &[(a_bundle, a_receipt), (b_bundle, b_receipt)])?;
+    // Nothing left to poll for.
+    std::thread::sleep(Duration::from_millis(600));
+    ensure!(data.accepted_bundles()?.len() == 2);
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_bundle_sent_twice_to_the_relay_is_one_enrollment_at_central() -> Result<()> {
+    let root = tempfile::tempdir()?;
+    let [central_port, relay_port] = free_ports::<2>()?;
+    let central_listen = format!("127.0.0.1:{central_port}");
+    let relay_listen = format!("127.0.0.1:{relay_port}");
+    let relay_url = format!("http://{relay_listen}");
+    let data = RegistryData::create(root.path(), &relay_url)?;
+    let relay_data = RelayData::create(root.path(), &data)?;
+    // Central up for the registration only (it passes through the relay), then down, so the
+    // relay holds the bundle while it is sent twice.
+    let central = RegistryProcess::start(&data, &central_listen)?;
+    let _relay = RelayProcess::start(
+        &relay_data,
+        &relay_listen,
+        &format!("http://{central_listen}"),
+    )?;
+
+    // A kit seals one bundle; central down meanwhile, so it stays in the relay's custody.
+    let config = kit_config(root.path(), data.provisioning.clone());
+    let vault_dir = config.data_dir.clone();
+    let bundle_id = tokio::task::spawn_blocking(move || -> Result<_> {
+        let kit = Kit::new(config)?;
+        kit.create_operator("Trần Văn Cảnh", "mật khẩu 123", "mật khẩu 123")?;
+        let (warm, _) = kit.save_draft(None, &person("036187004512"))?;
+        kit.finalise(warm)?;
+        wait_for_state(
+            &kit,
+            warm,
+            EnrollmentState::Accepted,
+            Duration::from_secs(30),
+        )?;
+        central.kill_hard();
+        let (id, _) = kit.save_draft(None, &person("036187004513"))?;
+        kit.finalise(id)?;
+        let s = wait_for_state(&kit, id, EnrollmentState::Custody, Duration::from_secs(30))?;
+        kit.lock()?;
+        s.bundle_id.context("no bundle id")
+    })
+    .await??;
+    let (vault, _) = ghidanh_vault::Vault::unlock(&vault_dir, "mật khẩu 123")?;
+    let bytes = vault
+        .sealed_bundle(bundle_id)?
+        .context("bundle not in the outbox")?;
+    drop(vault);
+    ensure!(Envelope::parse(&bytes)?.header().bundle_id == bundle_id);
+
+    // Sent again, twice, by the sync client: the same custody receipt each time.
+    let prov = Provisioning::parse(&std::fs::read(&data.provisioning)?)?;
+    let client = Client::new(&relay_url, prov.registry.clone(), Duration::from_secs(5))?;
+    let UploadAnswer::Custody(c1, b1) = client.send(&bytes).await? else {
+        bail!("no custody receipt while central is down");
+    };
+    let UploadAnswer::Custody(_, b2) = client.send(&bytes).await? else {
+        bail!("no custody receipt the second time");
+    };
+    ensure!(b1 == b2, "two custody receipts for the same bytes");
+    ensure!(c1.submission_sha256 == Sha256::of(&bytes) && c1.bundle_id == bundle_id);
+    ensure!(client
+        .central_receipt(bundle_id, Sha256::of(&bytes))
+        .await?
+        .is_none());
+
+    // Central back: one enrollment; the relay now answers the bytes with central's receipt.
+    let _central = RegistryProcess::start(&data, &central_listen)?;
+    let start = Instant::now();
+    let (receipt, _) = loop {
+        if let Some(r) = client
+            .central_receipt(bundle_id, Sha256::of(&bytes))
+            .await?
+        {
+            break r;
+        }
+        ensure!(start.elapsed() < Duration::from_secs(30), "never forwarded");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    ensure!(
+        receipt.verdict == Verdict::Accepted,
+        "{:?}",
+        receipt.verdict
+    );
+    let UploadAnswer::Receipt(again, _) = client.send(&bytes).await? else {
+        bail!("custody again after the central receipt");
+    };
+    ensure!(again.receipt_id == receipt.receipt_id);
+    let stored = data.accepted_bundles()?;
+    ensure!(stored.len() == 2, "central holds {}", stored.len());
+    ensure!(
+        stored
+            .iter()
+            .filter(|b| b["bundleId"] == bundle_id.to_string().as_str())
+            .count()
+            == 1
+    );
+
+    // A relay certified by another registry (its own upstream): its custody receipts are
+    // refused by this kit's client, which keeps the bundle queued (a transient error).
+    let other_root = root.path().join("other");
+    std::fs::create_dir_all(&other_root)?;
+    let [other_port] = free_ports::<1>()?;
+    let other = RegistryData::create(&other_root, "http://127.0.0.1:1")?;
+    let rogue_data = RelayData::create(&other_root, &other)?;
+    let rogue_url = format!("http://127.0.0.1:{other_port}");
+    let _rogue = RelayProcess::start(
+        &rogue_data,
+        &format!("127.0.0.1:{other_port}"),
+        "http://127.0.0.1:1",
+    )?;
+    let rogue = Client::new(&rogue_url, prov.registry.clone(), Duration::from_secs(5))?;
+    match rogue.send(&bytes).await {
+        Err(e @ ghidanh_sync::SyncError::Protocol(_)) => ensure!(e.is_transient()),
+        other => bail!("an uncertified relay's custody was taken: {other:?}"),
+    }
+    Ok(())
+}
