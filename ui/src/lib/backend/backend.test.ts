@@ -32,6 +32,8 @@ describe('TauriBackend', () => {
     await b.saveDraft('d1', input);
     await b.getDraft('d1');
     await b.finalise('d1');
+    await b.discardRejected('r1');
+    await b.redoRejected('r2');
     await b.listEnrollments();
     await b.syncStatus();
     expect(invoke.mock.calls).toEqual([
@@ -51,6 +53,8 @@ describe('TauriBackend', () => {
       ['save_draft', { id: 'd1', input }],
       ['get_draft', { id: 'd1' }],
       ['finalise', { id: 'd1' }],
+      ['discard_rejected', { id: 'r1' }],
+      ['redo_rejected', { id: 'r2' }],
       ['list_enrollments', undefined],
       ['sync_status', undefined],
     ]);
@@ -85,6 +89,8 @@ describe('toAppError', () => {
     expect(toAppError({ code: 'tooManyAttempts', message: 'Chờ.', retryAfterSecs: '7' }).retryAfterSecs).toBeUndefined();
     expect(toAppError({ code: 'diskFull', message: 'Đầy.' }).code).toBe('diskFull');
     expect(toAppError({ code: 'vaultCorrupt', message: 'Hỏng.' }).code).toBe('vaultCorrupt');
+    expect(toAppError({ code: 'notRejected', message: 'Không.' }).code).toBe('notRejected');
+    expect(toAppError({ code: 'notCorrectable', message: 'Không.' }).code).toBe('notCorrectable');
   });
   it('drops malformed field errors', () => {
     expect(

@@ -40,6 +40,16 @@ export interface Backend {
   saveDraft(id: string | null, input: EnrollmentInput): Promise<SaveResult>;
   getDraft(id: string): Promise<EnrollmentInput>;
   finalise(id: string): Promise<EnrollmentSummary>;
+  /**
+   * A record the registry refused: its personal data is removed from the device; the
+   * receipt and the audit entries stay. Rejects with notRejected for any other record.
+   */
+  discardRejected(id: string): Promise<void>;
+  /**
+   * A record refused for its content: a new draft holds the record as sealed, the refused
+   * one is discarded. Resolves to the new draft's id; notRejected / notCorrectable otherwise.
+   */
+  redoRejected(id: string): Promise<string>;
   listEnrollments(): Promise<EnrollmentSummary[]>;
   /** Polled by the sync panel; not activity for the idle lock. */
   syncStatus(): Promise<SyncStatus>;
@@ -53,6 +63,8 @@ const ERROR_CODES: readonly ErrorCode[] = [
   'alreadySetUp',
   'notProvisioned',
   'notADraft',
+  'notRejected',
+  'notCorrectable',
   'tooManyAttempts',
   'notSupervisor',
   'passphraseInUse',

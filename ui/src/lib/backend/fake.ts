@@ -58,7 +58,12 @@ export interface FakeRecord {
   input: EnrollmentInput;
   state: EnrollmentState;
   receiptId: string | null;
+  /** The core's sentence for a refusal (tests write whatever they like; the fake knows no reason). */
   reason: string | null;
+  reasonAdvice?: string | null;
+  reasonCode?: string | null;
+  /** Whether redo_rejected accepts it (the core decides this from the reason). */
+  canCorrect?: boolean;
   updatedAt: string;
 }
 
@@ -252,6 +257,9 @@ export class FakeBackend implements Backend {
       state: r.state,
       receiptId: r.receiptId,
       reason: r.reason,
+      reasonAdvice: r.state === 'rejected' ? (r.reasonAdvice ?? null) : null,
+      reasonCode: r.reasonCode ?? null,
+      canCorrect: r.state === 'rejected' && (r.canCorrect ?? false),
       updatedAt: r.updatedAt,
     };
   }
@@ -272,10 +280,20 @@ export class FakeBackend implements Backend {
   }
 
   /** Marks a record as rejected by the registry. */
-  rejectRecord(id: string, reason: string): void {
+  rejectRecord(id: string, reason: string, more: Pick<FakeRecord, 'reasonAdvice' | 'reasonCode' | 'canCorrect'> = {}): void {
     const r = this.find(id);
     r.state = 'rejected';
     r.reason = reason;
+    Object.assign(r, more);
+    r.updatedAt = this.now();
+  }
+
+  /** What a discard does: the record's data goes, the row (reason and code) stays. */
+  private discard(r: FakeRecord): void {
+    r.state = 'purged';
+    r.input = { birthName: '', dateOfBirth: '', sex: '', personalId: '' };
+    r.reasonAdvice = null;
+    r.canCorrect = false;
     r.updatedAt = this.now();
   }
 
@@ -434,6 +452,35 @@ export class FakeBackend implements Backend {
     });
   }
 
+  discardRejected(id: string): Promise<void> {
+    return this.reply('discard_rejected', [id], () => {
+      this.requireUnlocked();
+      const r = this.find(id);
+      if (r.state !== 'rejected') this.fail('notRejected');
+      this.discard(r);
+    });
+  }
+
+  redoRejected(id: string): Promise<string> {
+    return this.reply('redo_rejected', [id], () => {
+      this.requireUnlocked();
+      const old = this.find(id);
+      if (old.state !== 'rejected') this.fail('notRejected');
+      if (!(old.canCorrect ?? false)) this.fail('notCorrectable');
+      const draft: FakeRecord = {
+        id: `draft-${String(this.nextId++).padStart(4, '0')}`,
+        input: clone(old.input),
+        state: 'draft',
+        receiptId: null,
+        reason: null,
+        updatedAt: this.now(),
+      };
+      this.records.unshift(draft);
+      this.discard(old);
+      return draft.id;
+    });
+  }
+
   listEnrollments(): Promise<EnrollmentSummary[]> {
     return this.reply('list_enrollments', [], () => {
       this.requireUnlocked();
@@ -450,8 +497,9 @@ export class FakeBackend implements Backend {
         ...this.sync,
         waiting: count('sealed', 'uploading'),
         custody: count('custody'),
-        delivered: count('accepted', 'purged'),
+        delivered: count('accepted') + this.records.filter((r) => r.state === 'purged' && r.reason === null).length,
         rejected: count('rejected'),
+        discarded: this.records.filter((r) => r.state === 'purged' && r.reason !== null).length,
       };
     });
   }

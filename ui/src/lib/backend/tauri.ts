@@ -72,6 +72,12 @@ export class TauriBackend implements Backend {
   finalise(id: string): Promise<EnrollmentSummary> {
     return call('finalise', { id });
   }
+  async discardRejected(id: string): Promise<void> {
+    await call('discard_rejected', { id });
+  }
+  redoRejected(id: string): Promise<string> {
+    return call('redo_rejected', { id });
+  }
   listEnrollments(): Promise<EnrollmentSummary[]> {
     return call('list_enrollments');
   }

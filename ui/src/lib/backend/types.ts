@@ -11,6 +11,10 @@ export type ErrorCode =
   | 'alreadySetUp'
   | 'notProvisioned'
   | 'notADraft'
+  /** discard_rejected / redo_rejected on a record the registry did not refuse (or one already dealt with). */
+  | 'notRejected'
+  /** redo_rejected on a refusal that is not about the record's content (the device or the bundle is at fault). */
+  | 'notCorrectable'
   | 'tooManyAttempts'
   | 'notSupervisor'
   | 'passphraseInUse'
@@ -98,7 +102,14 @@ export interface EnrollmentSummary {
   personalId: string;
   state: EnrollmentState;
   receiptId: string | null;
+  /** Why the registry refused it, a sentence already localized by the core (rejected, and discarded ones). */
   reason: string | null;
+  /** What the operator can do about the refusal, localized; null once discarded. */
+  reasonAdvice: string | null;
+  /** The receipt's reason code (for support), e.g. invalid_record:personalId/notTwelveDigits. */
+  reasonCode: string | null;
+  /** Rejected for its content (or its bundle id): redo_rejected accepts it. */
+  canCorrect: boolean;
   /** RFC 3339. */
   updatedAt: string;
 }
@@ -127,7 +138,10 @@ export interface SyncStatus {
   custody: number;
   /** Accepted by the registry (purged ones included). */
   delivered: number;
+  /** Refused, waiting for an operator's decision. */
   rejected: number;
+  /** Refused ones an operator discarded (or redid as a new draft). */
+  discarded: number;
 }
 
 /** A draft is saved even when invalid; errors are the current validation problems. */

@@ -42,8 +42,8 @@ export interface EnrollmentForm {
   finalise(): Promise<void>;
   /** The New button: saves what is pending and starts an empty record. */
   startNew(): Promise<void>;
-  /** Opens a saved draft. */
-  load(id: string): Promise<void>;
+  /** Opens a saved draft; notice replaces the banner's "opened the draft of …". */
+  load(id: string, notice?: string): Promise<void>;
   /** The UI language changed: redraw the texts the form composes itself. */
   relabel(): void;
   /** The backend's language changed: fetch the messages again in it. */
@@ -352,7 +352,7 @@ export function createEnrollmentForm(opts: EnrollmentFormOptions): EnrollmentFor
       opts.onChanged();
       birthName.focus();
     },
-    async load(id: string) {
+    async load(id: string, notice?: string) {
       if (busy || id === draftId) return;
       await flush();
       try {
@@ -363,7 +363,7 @@ export function createEnrollmentForm(opts: EnrollmentFormOptions): EnrollmentFor
         write(input);
         showAll = true;
         renderContext();
-        banner.show('info', t('form.loaded', { name: input.birthName.trim() || t('list.noName') }));
+        banner.show('info', notice ?? t('form.loaded', { name: input.birthName.trim() || t('list.noName') }));
         opts.onChanged();
         birthName.focus();
         await validateNow();

@@ -1,4 +1,4 @@
-import { onLangChange } from '../i18n';
+import { onLangChange, t } from '../i18n';
 import { createOperatorBar } from '../operator/operatorBar';
 import type { Screen, ScreenContext } from '../screen';
 import { h } from '../ui/dom';
@@ -23,8 +23,12 @@ export function mainScreen(ctx: ScreenContext): Screen {
   });
   list = createEnrollmentList({
     backend: ctx.backend,
+    banner: ctx.banner,
     currentId: () => form.draftId(),
     onOpen: (id) => void form.load(id),
+    // The new draft opens with the registry's reason on the banner.
+    onRedone: (id, name, reason) => void form.load(id, t('list.redone', { name, reason })),
+    onChanged: () => void sync.refresh(),
     handleError: ctx.handleError,
   });
 

@@ -81,6 +81,7 @@ export function createSyncPanel(backend: Backend): SyncPanel {
     set(activity, now);
     const parts = [t('sync.delivered', { n: String(s.delivered) }), t('sync.rejected', { n: String(s.rejected) })];
     if (s.custody > 0) parts.push(t('sync.custody', { n: String(s.custody) }));
+    if (s.discarded > 0) parts.push(t('sync.discarded', { n: String(s.discarded) }));
     set(counts, parts.join(' · '));
     const err = s.lastError
       ? t('sync.lastError', { time: s.lastAttemptAt ? formatStamp(s.lastAttemptAt) : '—', message: s.lastError.message })

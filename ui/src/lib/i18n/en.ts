@@ -115,6 +115,22 @@ export const en: Messages = {
   'list.reason': 'Reason:',
   'list.updated': 'Updated:',
   'list.openDraft': 'Click to open and edit the draft',
+  'list.discardedName': '(discarded; personal data removed from this device)',
+  'list.reasonCode': 'Reason code: {code}',
+  'list.discard': 'Discard',
+  'list.redo': 'Correct and resend',
+  'list.discarded': 'Discarded the record of {name}. The registry’s refusal receipt is kept.',
+  'list.redone': 'A new draft from the record of {name}. {reason} Correct it, then press “Finalise and seal”.',
+
+  'confirm.discardTitle': 'Discard the refused record?',
+  'confirm.discardText':
+    'The record of {name} will be removed from this device: personal data, images and the sealed bundle. The registry’s refusal receipt and the audit log are kept. This cannot be undone.',
+  'confirm.discardYes': 'Discard the record',
+  'confirm.redoTitle': 'Correct and resend?',
+  'confirm.redoText':
+    'A new draft will hold the details of {name}, to correct and finalise again. The refused record will be removed from this device (its receipt and the audit log are kept).',
+  'confirm.redoYes': 'Create a draft to correct',
+  'confirm.cancel': 'Go back',
 
   'state.draft': 'Draft',
   'state.sealed': 'Sealed, waiting to send',
@@ -125,6 +141,7 @@ export const en: Messages = {
   'state.approved': 'Approved',
   'state.custody': 'Held by the district relay',
   'state.purged': 'Delivered; data removed from this device',
+  'state.discarded': 'Discarded after the refusal',
 
   'sync.title': 'Sending to the registry',
   'sync.lastContact': 'Last contact: {time}',
@@ -133,6 +150,7 @@ export const en: Messages = {
   'sync.delivered': 'Delivered: {n}',
   'sync.rejected': 'Refused: {n}',
   'sync.custody': 'Held by the district relay: {n}',
+  'sync.discarded': 'Discarded: {n}',
   'sync.sending': 'Sending…',
   'sync.nextRetry': 'Next try at {time}',
   'sync.nothingWaiting': 'Nothing waiting to send.',

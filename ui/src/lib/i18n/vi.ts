@@ -115,6 +115,22 @@ export const vi = {
   'list.reason': 'Lý do:',
   'list.updated': 'Cập nhật:',
   'list.openDraft': 'Bấm để mở và sửa bản nháp',
+  'list.discardedName': '(đã huỷ; dữ liệu cá nhân đã xoá khỏi máy)',
+  'list.reasonCode': 'Mã lý do: {code}',
+  'list.discard': 'Huỷ hồ sơ',
+  'list.redo': 'Sửa và gửi lại',
+  'list.discarded': 'Đã huỷ hồ sơ của {name}. Biên nhận từ chối của trung tâm vẫn được giữ.',
+  'list.redone': 'Bản nháp mới từ hồ sơ của {name}. {reason} Hãy sửa rồi bấm “Hoàn tất và niêm phong”.',
+
+  'confirm.discardTitle': 'Huỷ hồ sơ bị từ chối?',
+  'confirm.discardText':
+    'Hồ sơ của {name} sẽ bị xoá khỏi máy: thông tin cá nhân, ảnh và gói dữ liệu. Biên nhận từ chối của trung tâm và nhật ký vẫn được giữ. Không thể hoàn tác.',
+  'confirm.discardYes': 'Huỷ hồ sơ',
+  'confirm.redoTitle': 'Sửa và gửi lại?',
+  'confirm.redoText':
+    'Một bản nháp mới sẽ được tạo với thông tin của {name} để sửa rồi hoàn tất lại. Hồ sơ bị từ chối sẽ được huỷ khỏi máy (biên nhận và nhật ký vẫn được giữ).',
+  'confirm.redoYes': 'Tạo bản nháp để sửa',
+  'confirm.cancel': 'Quay lại',
 
   'state.draft': 'Nháp',
   'state.sealed': 'Đã niêm phong, chờ gửi',
@@ -125,6 +141,7 @@ export const vi = {
   'state.approved': 'Đã duyệt',
   'state.custody': 'Trạm huyện đã nhận',
   'state.purged': 'Đã gửi xong, dữ liệu đã xoá khỏi máy',
+  'state.discarded': 'Đã huỷ sau khi bị từ chối',
 
   'sync.title': 'Gửi hồ sơ về trung tâm',
   'sync.lastContact': 'Lần liên lạc cuối: {time}',
@@ -133,6 +150,7 @@ export const vi = {
   'sync.delivered': 'Đã gửi: {n}',
   'sync.rejected': 'Bị từ chối: {n}',
   'sync.custody': 'Trạm huyện đang giữ: {n}',
+  'sync.discarded': 'Đã huỷ: {n}',
   'sync.sending': 'Đang gửi…',
   'sync.nextRetry': 'Thử lại lúc {time}',
   'sync.nothingWaiting': 'Không có hồ sơ nào chờ gửi.',
