@@ -20,6 +20,7 @@ mod registry;
 mod relay;
 mod relay_forward;
 mod relay_store;
+mod relay_uploads;
 mod serve;
 mod store;
 #[cfg(test)]

@@ -22,7 +22,30 @@ CREATE TABLE IF NOT EXISTS held (
     next_attempt_ms   INTEGER NOT NULL DEFAULT 0,
     last_error        TEXT
 );
+-- Resumable uploads to the relay, as on central: the partial file is fsynced before the
+-- offset moves past it; `complete` once the whole bytes went through `Relay::submit`.
+CREATE TABLE IF NOT EXISTS uploads (
+    upload_id     TEXT PRIMARY KEY,
+    bundle_id     TEXT NOT NULL,
+    sha256        BLOB NOT NULL,
+    upload_length INTEGER NOT NULL,
+    upload_offset INTEGER NOT NULL,
+    complete      INTEGER NOT NULL DEFAULT 0,
+    created_at    INTEGER NOT NULL,
+    UNIQUE (bundle_id, sha256)
+);
 ";
+
+/// A resumable upload to the relay.
+#[derive(Debug, Clone)]
+pub(crate) struct RelayUploadRow {
+    pub(crate) upload_id: String,
+    pub(crate) bundle_id: BundleId,
+    pub(crate) sha256: Sha256,
+    pub(crate) length: u64,
+    pub(crate) offset: u64,
+    pub(crate) complete: bool,
+}
 
 /// A bundle the relay holds.
 #[derive(Debug, Clone)]
@@ -138,6 +161,105 @@ impl RelayStore {
         )?;
         Ok(())
     }
+}
+
+impl RelayStore {
+    pub(crate) fn upload(&self, upload_id: &str) -> Result<Option<RelayUploadRow>, RegistryError> {
+        self.conn
+            .query_row(
+                "SELECT upload_id, bundle_id, sha256, upload_length, upload_offset, complete
+                 FROM uploads WHERE upload_id = ?1",
+                [upload_id],
+                upload_row,
+            )
+            .optional()?
+            .transpose()
+    }
+
+    pub(crate) fn upload_by_key(
+        &self,
+        bundle_id: BundleId,
+        sha256: Sha256,
+    ) -> Result<Option<RelayUploadRow>, RegistryError> {
+        self.conn
+            .query_row(
+                "SELECT upload_id, bundle_id, sha256, upload_length, upload_offset, complete
+                 FROM uploads WHERE bundle_id = ?1 AND sha256 = ?2",
+                params![bundle_id.to_string(), sha256.0.as_slice()],
+                upload_row,
+            )
+            .optional()?
+            .transpose()
+    }
+
+    pub(crate) fn insert_upload(
+        &self,
+        row: &RelayUploadRow,
+        now: u64,
+    ) -> Result<(), RegistryError> {
+        self.conn.execute(
+            "INSERT INTO uploads (upload_id, bundle_id, sha256, upload_length, upload_offset,
+                                  complete, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6)",
+            params![
+                row.upload_id,
+                row.bundle_id.to_string(),
+                row.sha256.0.as_slice(),
+                row.length as i64,
+                row.offset as i64,
+                now as i64
+            ],
+        )?;
+        Ok(())
+    }
+
+    pub(crate) fn set_upload_offset(
+        &self,
+        upload_id: &str,
+        offset: u64,
+    ) -> Result<(), RegistryError> {
+        self.conn.execute(
+            "UPDATE uploads SET upload_offset = ?2 WHERE upload_id = ?1",
+            params![upload_id, offset as i64],
+        )?;
+        Ok(())
+    }
+
+    pub(crate) fn complete_upload(&self, upload_id: &str) -> Result<(), RegistryError> {
+        self.conn.execute(
+            "UPDATE uploads SET complete = 1, upload_offset = upload_length WHERE upload_id = ?1",
+            [upload_id],
+        )?;
+        Ok(())
+    }
+
+    pub(crate) fn delete_upload(&self, upload_id: &str) -> Result<(), RegistryError> {
+        self.conn
+            .execute("DELETE FROM uploads WHERE upload_id = ?1", [upload_id])?;
+        Ok(())
+    }
+}
+
+fn upload_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<RelayUploadRow, RegistryError>> {
+    let upload_id: String = r.get(0)?;
+    let id: String = r.get(1)?;
+    let sha: Vec<u8> = r.get(2)?;
+    let length: i64 = r.get(3)?;
+    let offset: i64 = r.get(4)?;
+    let complete: bool = r.get(5)?;
+    Ok((|| {
+        Ok(RelayUploadRow {
+            upload_id,
+            bundle_id: BundleId::parse(&id).map_err(|_| RegistryError::Corrupt("bundle id"))?,
+            sha256: Sha256(
+                sha.try_into()
+                    .map_err(|_| RegistryError::Corrupt("upload digest"))?,
+            ),
+            length: u64::try_from(length).map_err(|_| RegistryError::Corrupt("upload length"))?,
+            offset: u64::try_from(offset).map_err(|_| RegistryError::Corrupt("upload offset"))?,
+            complete,
+        })
+    })())
 }
 
 type Row = Result<HeldRow, RegistryError>;

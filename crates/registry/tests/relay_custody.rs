@@ -279,3 +279,109 @@ async fn the_relay_refuses_what_it_cannot_vouch_for_and_keeps_forwarding_after_a
     .unwrap();
     assert_eq!(unknown.status(), 404);
 }
+
+#[tokio::test]
+async fn a_resumable_upload_to_the_relay_resumes_and_ends_in_the_custody_receipt() {
+    use base64::Engine as _;
+    let w = world();
+    let relay = w.relay("http://127.0.0.1:9");
+    let (url, _r) = serve(relay_app(relay.clone())).await;
+    let bundle = w.bundle();
+    let bundle_id = ghidanh_bundle::Envelope::parse(&bundle)
+        .unwrap()
+        .header()
+        .bundle_id
+        .to_string();
+    let digest = base64::engine::general_purpose::STANDARD.encode(Sha256::of(&bundle).0);
+    let http = reqwest::Client::new();
+    let create = || {
+        http.post(format!("{url}/api/v1/uploads"))
+            .header("upload-length", bundle.len())
+            .header("repr-digest", format!("sha-256=:{digest}:"))
+            .header("ghidanh-bundle-id", &bundle_id)
+            .send()
+    };
+    let resp = create().await.unwrap();
+    assert_eq!(resp.status(), 201);
+    let location = resp.headers()["location"].to_str().unwrap().to_owned();
+    let half = bundle.len() / 2;
+    let resp = http
+        .patch(format!("{url}{location}"))
+        .header("content-type", "application/partial-upload")
+        .header("upload-offset", 0)
+        .header("upload-complete", "?0")
+        .body(bundle[..half].to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 204);
+    // Created again (a kit that lost every answer): the same upload at its durable offset.
+    let resp = create().await.unwrap();
+    assert_eq!(resp.headers()["location"].to_str().unwrap(), location);
+    assert_eq!(
+        resp.headers()["upload-offset"].to_str().unwrap(),
+        half.to_string()
+    );
+    let head = http.head(format!("{url}{location}")).send().await.unwrap();
+    assert_eq!(
+        head.headers()["upload-offset"].to_str().unwrap(),
+        half.to_string()
+    );
+    // A wrong offset: 409 with the real one.
+    let resp = http
+        .patch(format!("{url}{location}"))
+        .header("content-type", "application/partial-upload")
+        .header("upload-offset", 1)
+        .header("upload-complete", "?1")
+        .body(bundle[1..].to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 409);
+    let resp = http
+        .patch(format!("{url}{location}"))
+        .header("content-type", "application/partial-upload")
+        .header("upload-offset", half)
+        .header("upload-complete", "?1")
+        .body(bundle[half..].to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(
+        resp.headers()["content-type"].to_str().unwrap(),
+        CUSTODY_CONTENT_TYPE
+    );
+    let headers = resp.headers().clone();
+    let custody = resp.bytes().await.unwrap().to_vec();
+    let c = verify_custody(&headers, &custody, &w);
+    assert_eq!(c.submission_sha256, Sha256::of(&bundle));
+    // GET on the completed upload and the single POST give the very same custody receipt.
+    let again = http.get(format!("{url}{location}")).send().await.unwrap();
+    assert_eq!(again.status(), 200);
+    assert_eq!(again.bytes().await.unwrap().as_ref(), custody.as_slice());
+    assert_eq!(
+        post(&url, &bundle).await.bytes().await.unwrap().as_ref(),
+        custody.as_slice()
+    );
+    assert_eq!(relay.pending().unwrap(), 1);
+}
+
+#[test]
+fn every_relay_route_is_documented_in_the_openapi_file() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../schema/openapi.yaml");
+    let spec: serde_yaml::Value =
+        serde_yaml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    for (route, methods) in ghidanh_registry::RELAY_ROUTES {
+        let item = &spec["paths"][*route];
+        assert!(item.is_mapping(), "{route} undocumented");
+        for m in *methods {
+            assert!(
+                item[m.to_lowercase().as_str()].is_mapping(),
+                "{m} {route} undocumented"
+            );
+        }
+    }
+    let text = std::fs::read_to_string(path).unwrap();
+    assert!(text.contains(CUSTODY_CONTENT_TYPE) && text.contains("Ghidanh-Relay-Certificate"));
+}

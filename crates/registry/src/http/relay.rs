@@ -7,8 +7,8 @@ use std::time::Duration;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Path, State};
-use axum::http::header::CONTENT_TYPE;
-use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::http::header::{CONTENT_TYPE, LOCATION};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -17,9 +17,15 @@ use ghidanh_bundle::BundleId;
 use serde_json::json;
 
 use super::bundles::RECEIPT_CONTENT_TYPE;
+use super::uploads::{
+    blocking as upload_blocking, created, header, location, repr_digest, sf_bool, sf_offset,
+    state_headers, HttpError, BUNDLE_ID, PARTIAL_UPLOAD, UPLOAD_COMPLETE, UPLOAD_LENGTH,
+    UPLOAD_OFFSET,
+};
 use super::{blocking, ApiError};
 use crate::config::{BUNDLE_BODY_LIMIT, REGISTRATION_BODY_LIMIT};
 use crate::relay::{CentralReceipt, Relay, RelayAnswer};
+use crate::relay_uploads::RelayAppended;
 
 /// Media type of a relay's custody receipt: never to be taken for the registry's verdict.
 pub const CUSTODY_CONTENT_TYPE: &str = "application/vnd.ghidanh.custody-receipt";
@@ -32,6 +38,11 @@ pub const RELAY_ROUTES: &[(&str, &[&str])] = &[
     ("/api/v1/devices/register", &["POST"]),
     ("/api/v1/bundles", &["POST"]),
     ("/api/v1/bundles/{bundle_id}/receipt", &["GET"]),
+    ("/api/v1/uploads", &["POST"]),
+    (
+        "/api/v1/uploads/{upload_id}",
+        &["GET", "HEAD", "PATCH", "DELETE"],
+    ),
 ];
 
 #[derive(Clone)]
@@ -57,6 +68,18 @@ pub fn relay_app(relay: Arc<Relay>) -> Router {
             post(submit).layer(DefaultBodyLimit::max(BUNDLE_BODY_LIMIT)),
         )
         .route("/api/v1/bundles/{bundle_id}/receipt", get(receipt))
+        .route(
+            "/api/v1/uploads",
+            post(upload_create).layer(DefaultBodyLimit::max(BUNDLE_BODY_LIMIT)),
+        )
+        .route(
+            "/api/v1/uploads/{upload_id}",
+            get(upload_fetch)
+                .head(upload_offset)
+                .patch(upload_append)
+                .delete(upload_cancel)
+                .layer(DefaultBodyLimit::max(BUNDLE_BODY_LIMIT)),
+        )
         .fallback(|| async { ApiError::NotFound })
         .with_state(RelayState { relay, http })
 }
@@ -80,10 +103,15 @@ async fn submit(
     let body = body?;
     let relay = s.relay.clone();
     let answer = blocking(move || relay.submit(&body)).await?;
-    Ok(match answer {
+    Ok(answer_response(&s.relay, answer))
+}
+
+/// The HTTP answer to a bundle the relay decided on (single POST or completed upload).
+fn answer_response(relay: &Relay, answer: RelayAnswer) -> Response {
+    match answer {
         RelayAnswer::Custody(bytes) => {
             let cert =
-                base64::engine::general_purpose::STANDARD.encode(s.relay.certificate().bytes());
+                base64::engine::general_purpose::STANDARD.encode(relay.certificate().bytes());
             (
                 [
                     (CONTENT_TYPE, HeaderValue::from_static(CUSTODY_CONTENT_TYPE)),
@@ -109,7 +137,119 @@ async fn submit(
             "bundle_id_conflict",
             "another bundle with this id is held",
         ),
-    })
+    }
+}
+
+/// A completed upload's answer, with the offset headers of the draft.
+fn completed(relay: &Relay, answer: RelayAnswer, length: u64) -> Response {
+    let mut res = answer_response(relay, answer);
+    let h = res.headers_mut();
+    h.insert(UPLOAD_OFFSET, HeaderValue::from(length));
+    h.insert(UPLOAD_COMPLETE, HeaderValue::from_static("?1"));
+    res
+}
+
+async fn upload_create(
+    State(s): State<RelayState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, HttpError> {
+    let length = sf_offset(&headers, &UPLOAD_LENGTH, "Upload-Length")?;
+    let sha256 = repr_digest(&headers)?;
+    let bundle_id =
+        header(&headers, &BUNDLE_ID).ok_or(HttpError::MissingHeader("Ghidanh-Bundle-Id"))?;
+    let bundle_id = BundleId::parse(bundle_id.trim())
+        .map_err(|_| HttpError::InvalidHeader("Ghidanh-Bundle-Id"))?;
+    let complete = sf_bool(&headers, &UPLOAD_COMPLETE, "Upload-Complete")?.unwrap_or(false);
+    let body = body.map_err(HttpError::Body)?;
+    let relay = s.relay.clone();
+    let state = upload_blocking(move || relay.create_upload(bundle_id, sha256, length)).await?;
+    let loc = location(&state.upload_id);
+    if state.offset == 0 && !state.complete && (!body.is_empty() || complete) {
+        let id = state.upload_id.clone();
+        let relay = s.relay.clone();
+        let appended =
+            upload_blocking(move || relay.append_upload(&id, 0, &body, complete)).await?;
+        return Ok(match appended {
+            RelayAppended::Complete(answer) => {
+                let mut res = completed(&s.relay, answer, length);
+                res.headers_mut().insert(LOCATION, loc);
+                res
+            }
+            RelayAppended::Partial(state) => created(&state, loc),
+        });
+    }
+    Ok(created(&state, loc))
+}
+
+async fn upload_offset(
+    State(s): State<RelayState>,
+    Path(id): Path<String>,
+) -> Result<Response, HttpError> {
+    let relay = s.relay.clone();
+    let state = upload_blocking(move || relay.upload_state(&id)).await?;
+    Ok((StatusCode::NO_CONTENT, state_headers(&state)).into_response())
+}
+
+async fn upload_append(
+    State(s): State<RelayState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, HttpError> {
+    let media = header(&headers, &CONTENT_TYPE).map(|v| v.split(';').next().unwrap_or("").trim());
+    if media != Some(PARTIAL_UPLOAD) {
+        return Err(HttpError::UnsupportedMediaType);
+    }
+    let offset = sf_offset(&headers, &UPLOAD_OFFSET, "Upload-Offset")?;
+    let complete = sf_bool(&headers, &UPLOAD_COMPLETE, "Upload-Complete")?
+        .ok_or(HttpError::MissingHeader("Upload-Complete"))?;
+    let body = body.map_err(HttpError::Body)?;
+    let relay = s.relay.clone();
+    let lookup = id.clone();
+    let length = upload_blocking(move || relay.upload_state(&lookup))
+        .await?
+        .length;
+    let relay = s.relay.clone();
+    Ok(
+        match upload_blocking(move || relay.append_upload(&id, offset, &body, complete)).await? {
+            RelayAppended::Partial(state) => {
+                (StatusCode::NO_CONTENT, state_headers(&state)).into_response()
+            }
+            RelayAppended::Complete(answer) => completed(&s.relay, answer, length),
+        },
+    )
+}
+
+async fn upload_fetch(
+    State(s): State<RelayState>,
+    Path(id): Path<String>,
+) -> Result<Response, HttpError> {
+    let relay = s.relay.clone();
+    let lookup = id.clone();
+    let state = upload_blocking(move || relay.upload_state(&lookup)).await?;
+    let relay = s.relay.clone();
+    match upload_blocking(move || relay.upload_answer(&id)).await? {
+        Some(answer) => Ok(completed(&s.relay, answer, state.length)),
+        None => Ok((
+            StatusCode::CONFLICT,
+            state_headers(&state),
+            Json(json!({
+                "code": "upload_incomplete",
+                "message": "the upload is not complete yet",
+            })),
+        )
+            .into_response()),
+    }
+}
+
+async fn upload_cancel(
+    State(s): State<RelayState>,
+    Path(id): Path<String>,
+) -> Result<Response, HttpError> {
+    let relay = s.relay.clone();
+    upload_blocking(move || relay.cancel_upload(&id)).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 async fn receipt(

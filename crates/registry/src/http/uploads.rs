@@ -23,14 +23,14 @@ use crate::config::BUNDLE_BODY_LIMIT;
 use crate::uploads::{Appended, UploadError, UploadState};
 use crate::{Registry, RegistryError};
 
-const UPLOAD_OFFSET: HeaderName = HeaderName::from_static("upload-offset");
-const UPLOAD_COMPLETE: HeaderName = HeaderName::from_static("upload-complete");
-const UPLOAD_LENGTH: HeaderName = HeaderName::from_static("upload-length");
+pub(super) const UPLOAD_OFFSET: HeaderName = HeaderName::from_static("upload-offset");
+pub(super) const UPLOAD_COMPLETE: HeaderName = HeaderName::from_static("upload-complete");
+pub(super) const UPLOAD_LENGTH: HeaderName = HeaderName::from_static("upload-length");
 const UPLOAD_LIMIT: HeaderName = HeaderName::from_static("upload-limit");
 const REPR_DIGEST: HeaderName = HeaderName::from_static("repr-digest");
-const BUNDLE_ID: HeaderName = HeaderName::from_static("ghidanh-bundle-id");
+pub(super) const BUNDLE_ID: HeaderName = HeaderName::from_static("ghidanh-bundle-id");
 /// Media type the draft requires for appended pieces.
-const PARTIAL_UPLOAD: &str = "application/partial-upload";
+pub(super) const PARTIAL_UPLOAD: &str = "application/partial-upload";
 
 /// An answer of the upload endpoints that is not a success.
 #[derive(Debug)]
@@ -137,7 +137,7 @@ fn internal(e: RegistryError) -> Response {
 }
 
 /// Runs blocking upload work off the async threads.
-async fn blocking<T: Send + 'static>(
+pub(super) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, UploadError> + Send + 'static,
 ) -> Result<T, HttpError> {
     match tokio::task::spawn_blocking(f).await {
@@ -148,12 +148,12 @@ async fn blocking<T: Send + 'static>(
     }
 }
 
-fn header<'a>(headers: &'a HeaderMap, name: &HeaderName) -> Option<&'a str> {
+pub(super) fn header<'a>(headers: &'a HeaderMap, name: &HeaderName) -> Option<&'a str> {
     headers.get(name).map(|v| v.to_str().unwrap_or("\u{0}"))
 }
 
 /// An RFC 8941 integer that is not negative: 1 to 15 digits.
-fn sf_offset(
+pub(super) fn sf_offset(
     headers: &HeaderMap,
     name: &HeaderName,
     label: &'static str,
@@ -167,7 +167,7 @@ fn sf_offset(
 }
 
 /// An RFC 8941 boolean: `?1` or `?0`.
-fn sf_bool(
+pub(super) fn sf_bool(
     headers: &HeaderMap,
     name: &HeaderName,
     label: &'static str,
@@ -181,7 +181,7 @@ fn sf_bool(
 }
 
 /// The `sha-256` member of an RFC 9530 `Repr-Digest` dictionary.
-fn repr_digest(headers: &HeaderMap) -> Result<Sha256, HttpError> {
+pub(super) fn repr_digest(headers: &HeaderMap) -> Result<Sha256, HttpError> {
     let v = header(headers, &REPR_DIGEST).ok_or(HttpError::MissingHeader("Repr-Digest"))?;
     let invalid = HttpError::InvalidHeader("Repr-Digest");
     let member = v
@@ -200,7 +200,7 @@ fn repr_digest(headers: &HeaderMap) -> Result<Sha256, HttpError> {
     Ok(Sha256(digest))
 }
 
-fn state_headers(state: &UploadState) -> [(HeaderName, HeaderValue); 4] {
+pub(super) fn state_headers(state: &UploadState) -> [(HeaderName, HeaderValue); 4] {
     [
         (UPLOAD_OFFSET, HeaderValue::from(state.offset)),
         (
@@ -212,7 +212,7 @@ fn state_headers(state: &UploadState) -> [(HeaderName, HeaderValue); 4] {
     ]
 }
 
-fn location(upload_id: &str) -> HeaderValue {
+pub(super) fn location(upload_id: &str) -> HeaderValue {
     // An upload id is 32 hex digits: always a valid header value.
     HeaderValue::from_str(&format!("/api/v1/uploads/{upload_id}"))
         .unwrap_or(HeaderValue::from_static("/api/v1/uploads"))
@@ -266,7 +266,7 @@ pub(crate) async fn create(
     Ok(created(&state, loc))
 }
 
-fn created(state: &UploadState, loc: HeaderValue) -> Response {
+pub(super) fn created(state: &UploadState, loc: HeaderValue) -> Response {
     let limit = format!("max-size={BUNDLE_BODY_LIMIT}");
     (
         StatusCode::CREATED,
