@@ -10,12 +10,7 @@ use std::time::{Duration, Instant};
 use chacha20poly1305::aead::{AeadInPlace, KeyInit};
 use chacha20poly1305::ChaCha20Poly1305;
 use clap::Subcommand;
-use ghidanh_bundle::{
-    seal, AuditEntry, Biometrics, Blake3, BundleId, DeviceId, DeviceKey, EnrollmentId, Envelope,
-    FaceFormat, FaceImage, Finger, FingerCapture, FingerFormat, FingerPosition, OperatorId,
-    OperatorRef, Payload, RegistryKeys,
-};
-use rand::RngCore;
+use ghidanh_bundle::{seal, Blake3, DeviceId, DeviceKey, Envelope, Payload, RegistryKeys};
 
 #[derive(Subcommand)]
 pub enum BenchCmd {
@@ -94,64 +89,11 @@ impl BenchCmd {
     }
 }
 
-/// Random bytes: images compress poorly, and random content keeps any layer from
-/// shortcutting on repeated bytes.
-fn blob(len: usize) -> Vec<u8> {
-    let mut v = vec![0u8; len];
-    rand::rngs::OsRng.fill_bytes(&mut v);
-    v
-}
-
-/// A realistic payload: a ~100 KB JPEG-sized face, ten ~30 KB fingerprints (~400 KB in all).
+/// A realistic payload: a 100 KiB JPEG-sized face and ten 30 KiB fingerprints of random
+/// bytes (images compress poorly, and random content keeps any layer from shortcutting), the
+/// same the load generator sends.
 fn realistic_payload() -> Payload {
-    let operator = OperatorRef {
-        id: OperatorId::new(),
-        name: "Trần Thị Bình".into(),
-    };
-    let mut payload = Payload {
-        bundle_id: BundleId::new(),
-        enrollment_id: EnrollmentId::new(),
-        device_id: DeviceId::new(),
-        captured_at: 1_790_000_000,
-        finalised_at: 1_790_000_600,
-        record: Default::default(),
-        biometrics: Biometrics {
-            face: Some(FaceImage {
-                format: FaceFormat::Jpeg,
-                image: blob(100 * 1024),
-                width: 600,
-                height: 800,
-                quality: 85,
-            }),
-            fingers: FingerPosition::ALL
-                .iter()
-                .map(|&position| Finger {
-                    position,
-                    capture: FingerCapture::Captured {
-                        format: FingerFormat::Wsq,
-                        image: blob(30 * 1024),
-                        quality: 70,
-                    },
-                })
-                .collect(),
-        },
-        reference_versions: [
-            ("communes", "2025-07-01"),
-            ("legacy-provinces", "2008-08-01"),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .collect(),
-        audit: vec![AuditEntry {
-            at: 1_790_000_600,
-            action: "finalised".into(),
-            operator_id: operator.id,
-        }],
-        operator,
-    };
-    // The record is a few hundred bytes next to the images; one field makes it non-empty.
-    payload.record.birth_name = "Nguyễn Văn An".into();
-    payload
+    super::loadgen::payload(DeviceId::new(), 400 * 1024, 0, &mut rand::rngs::OsRng)
 }
 
 /// Runs `f` repeatedly for `budget` (after one warm-up call); returns MB/s over `bytes` per call.

@@ -395,7 +395,7 @@ impl Fleet {
 
 /// A valid adult record with a face and ten captured fingers of random bytes, `size` bytes
 /// of images in all (a quarter face, the rest split over the fingers, as in `bench bundle`).
-fn payload(
+pub(crate) fn payload(
     device_id: ghidanh_bundle::DeviceId,
     size: usize,
     serial: usize,
