@@ -180,7 +180,7 @@ fn ensure_central_holds(data: &RegistryData, want: &[(String, String)]) -> Resul
 }
 
 #[test]
-fn a_kit_behind_a_relay_gets_custody_then_the_central_receipt_even_across_a_relay_sigkill(
+fn a_kit_behind_a_relay_gets_custody_then_the_central_receipt_across_a_relay_sigkill_and_a_kit_restart(
 ) -> Result<()> {
     let root = tempfile::tempdir()?;
     let [central_port, relay_port] = free_ports::<2>()?;
@@ -227,11 +227,15 @@ fn a_kit_behind_a_relay_gets_custody_then_the_central_receipt_even_across_a_rela
         s.state
     );
 
-    // 3. The relay is SIGKILLed while it holds the bundle, then restarted; central comes
-    // back: the relay forwards, the kit polls the relay and records the central receipt.
+    // 3. The relay is SIGKILLed while it holds the bundle, then restarted; the kit is
+    // closed and opened again (its list of bundles to poll for is in the vault); central
+    // comes back: the relay forwards, the kit polls the relay and records the central receipt.
     relay.kill_hard();
+    drop(kit);
     let _relay = RelayProcess::start(&relay_data, &relay_listen, &central_url)?;
     let _central = RegistryProcess::start(&data, &central_listen)?;
+    let kit = Kit::new(kit_config(root.path(), data.provisioning.clone()))?;
+    kit.unlock("mật khẩu 123")?;
     let b = wait_for_state(
         &kit,
         second,
