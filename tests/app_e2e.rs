@@ -694,3 +694,196 @@ async fn the_sync_panel_shows_waiting_while_the_registry_is_down_and_the_last_co
     eprintln!("sync panel session took {:?}", started.elapsed());
     Ok(())
 }
+
+/// Seals `input` into the app's vault as its finalise does but without validating it, and
+/// queues it for upload: a record the kit never sends, which the registry refuses.
+fn seal_unchecked(
+    vault: &ghidanh_vault::Vault,
+    operator: &ghidanh_vault::Operator,
+    input: &ghidanh_kit::EnrollmentInput,
+) -> Result<ghidanh_kit::EnrollmentId> {
+    let device = vault.device()?.context("the app provisioned its vault")?;
+    let id = vault.save_draft(None, operator.id, input)?;
+    vault.finalise(id)?;
+    vault.approve(id, ghidanh_vault::Approval::NoReviewPolicy)?;
+    let mut payload = ghidanh_bundle::testkit::sample_payload(device.provisioning.device_id);
+    payload.enrollment_id = id;
+    payload.operator = ghidanh_bundle::OperatorRef {
+        id: operator.id,
+        name: operator.name.clone(),
+    };
+    payload.record = input.clone();
+    payload.biometrics = ghidanh_bundle::Biometrics::default();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_secs();
+    let bytes = ghidanh_bundle::seal(&payload, &device.key, &device.provisioning.registry, now)?;
+    vault.seal(id, input, payload.bundle_id, &bytes)?;
+    Ok(id)
+}
+
+/// Two records the registry refuses for their 11-digit ID numbers (sealed into the app's
+/// vault while it is closed): each row says why in words; one is discarded after the
+/// confirmation (going back first keeps it), the other is corrected as a new draft, which the
+/// registry then accepts (issue 4).
+#[tokio::test]
+async fn a_refused_record_is_discarded_or_corrected_from_its_row() -> Result<()> {
+    use ghidanh_tests::process::free_ports;
+    use ghidanh_tests::{RegistryData, RegistryProcess};
+
+    const PASS: &str = "mật khẩu 123";
+    let _lock = ONE_SESSION_AT_A_TIME.lock().await;
+    let root = tempfile::tempdir()?;
+    let [port] = free_ports::<1>()?;
+    let listen = format!("127.0.0.1:{port}");
+    let data = RegistryData::create(root.path(), &format!("http://{listen}"))?;
+    let _registry = RegistryProcess::start(&data, &listen)?;
+    let kit_dir = root.path().join("kit");
+    let options = |name: &str| {
+        LaunchOptions::named(name)
+            .env("GHIDANH_DATA_DIR", kit_dir.clone())
+            .env("GHIDANH_PROVISIONING", data.provisioning.clone())
+    };
+
+    let app = AppSession::launch(options("rejected_setup")).await?;
+    wait_screen(&app, "setup").await?;
+    fill(&app, "Họ và tên người thu nhận", "Trần Văn Cảnh", false).await?;
+    fill(&app, "Cụm mật khẩu", PASS, false).await?;
+    fill(&app, "Nhập lại cụm mật khẩu", PASS, true).await?;
+    wait_screen(&app, "main").await?;
+    app.quit().await?;
+
+    let person = |name: &str, personal_id: &str| ghidanh_kit::EnrollmentInput {
+        birth_name: name.into(),
+        date_of_birth: "1987-09-02".into(),
+        sex: "female".into(),
+        personal_id: personal_id.into(),
+        ..Default::default()
+    };
+    let (vault, operator) = ghidanh_vault::Vault::unlock(&kit_dir, PASS)?;
+    let lan = seal_unchecked(&vault, &operator, &person("Hoàng Thị Lan", "03618700451"))?;
+    let mai = seal_unchecked(&vault, &operator, &person("Lê Thị Mai", "03618700452"))?;
+    vault.lock()?;
+
+    let app = AppSession::launch(options("rejected_decide")).await?;
+    sign_in(&app, PASS, "Trần Văn Cảnh").await?;
+    let lan_row = format!("[data-enrollment-id=\"{lan}\"]");
+    let mai_row = format!("[data-enrollment-id=\"{mai}\"]");
+    for row in [&lan_row, &mai_row] {
+        app.wait_for(
+            &format!("{row}[data-state=\"rejected\"]"),
+            Duration::from_secs(60),
+        )
+        .await?;
+    }
+    let reason = text_of(&app, &format!("{lan_row} .reason")).await?;
+    ensure!(
+        reason.contains("Số định danh cá nhân: phải gồm đúng 12 chữ số."),
+        "the reason reads {reason:?}"
+    );
+    let code = text_of(&app, &format!("{lan_row} .reason-code")).await?;
+    ensure!(
+        code == "Mã lý do: invalid_record:personalId/notTwelveDigits",
+        "the code reads {code:?}"
+    );
+    app.screenshot("rejected-01-rows").await?;
+
+    // Discard asks first; going back keeps the record.
+    let discard = format!("{lan_row} .btn-discard");
+    app.wait_for(&discard, Duration::from_secs(5))
+        .await?
+        .click()
+        .await?;
+    let title = eventually("the confirmation", Duration::from_secs(10), || async {
+        let t = text_of(&app, "#confirm-title").await?;
+        Ok((!t.trim().is_empty()).then_some(t))
+    })
+    .await?;
+    ensure!(
+        title == "Huỷ hồ sơ bị từ chối?",
+        "the dialog asks {title:?}"
+    );
+    let question = text_of(&app, "#confirm-text").await?;
+    ensure!(
+        question.contains("Hoàng Thị Lan") && question.contains("vẫn được giữ"),
+        "the dialog says {question:?}"
+    );
+    app.screenshot("rejected-02-confirm").await?;
+    app.wait_for("#confirm-no", Duration::from_secs(5))
+        .await?
+        .click()
+        .await?;
+    let dialog = app
+        .wait_for("#confirm-dialog", Duration::from_secs(5))
+        .await?;
+    eventually("the dialog to close", Duration::from_secs(10), || async {
+        Ok(dialog.attr("hidden").await?.map(|_| ()))
+    })
+    .await?;
+    let state = app
+        .wait_for(&lan_row, Duration::from_secs(5))
+        .await?
+        .attr("data-state")
+        .await?;
+    ensure!(
+        state.as_deref() == Some("rejected"),
+        "after going back: {state:?}"
+    );
+
+    app.wait_for(&discard, Duration::from_secs(5))
+        .await?
+        .click()
+        .await?;
+    app.wait_for("#confirm-yes", Duration::from_secs(5))
+        .await?
+        .click()
+        .await?;
+    banner_with(&app, "Đã huỷ hồ sơ của Hoàng Thị Lan").await?;
+    app.wait_for(
+        &format!("{lan_row}[data-state=\"purged\"][data-discarded=\"true\"]"),
+        Duration::from_secs(10),
+    )
+    .await?;
+    let label = text_of(&app, &format!("{lan_row} .state-label")).await?;
+    ensure!(
+        label == "Đã huỷ sau khi bị từ chối",
+        "discarded row: {label:?}"
+    );
+
+    // Correct and resend: the new draft opens with the record and the reason.
+    app.wait_for(&format!("{mai_row} .btn-redo"), Duration::from_secs(5))
+        .await?
+        .click()
+        .await?;
+    app.wait_for("#confirm-yes", Duration::from_secs(5))
+        .await?
+        .click()
+        .await?;
+    banner_with(&app, "Bản nháp mới từ hồ sơ của Lê Thị Mai").await?;
+    let typed = app
+        .wait_for("#f-personalId", Duration::from_secs(5))
+        .await?
+        .prop("value")
+        .await?;
+    ensure!(
+        typed.as_deref() == Some("03618700452"),
+        "the new draft holds {typed:?}"
+    );
+    app.wait_for(
+        &format!("{mai_row}[data-discarded=\"true\"]"),
+        Duration::from_secs(10),
+    )
+    .await?;
+    app.screenshot("rejected-03-redo-draft").await?;
+    fill(&app, "Số định danh cá nhân", "036187004520", false).await?;
+    app.button("Hoàn tất và niêm phong").await?.click().await?;
+    let accepted = "[data-enrollment-id][data-state=\"accepted\"]";
+    app.wait_for(accepted, Duration::from_secs(60)).await?;
+    let name = text_of(&app, &format!("{accepted} .name")).await?;
+    ensure!(name == "Lê Thị Mai", "accepted row: {name:?}");
+    let stored = data.accepted_bundles()?;
+    ensure!(stored.len() == 1, "registry holds {} bundles", stored.len());
+    app.screenshot("rejected-04-corrected-accepted").await?;
+    app.quit().await?;
+    Ok(())
+}
