@@ -385,3 +385,46 @@ fn every_relay_route_is_documented_in_the_openapi_file() {
     let text = std::fs::read_to_string(path).unwrap();
     assert!(text.contains(CUSTODY_CONTENT_TYPE) && text.contains("Ghidanh-Relay-Certificate"));
 }
+
+#[tokio::test]
+async fn a_forward_whose_answer_was_lost_gets_the_duplicate_and_central_stays_at_one() {
+    let w = world();
+    let central = Arc::new(Registry::open(w.central_dir.path()).unwrap());
+    let bundle = w.bundle();
+    // As if the relay's first forward reached central and the relay died before storing the
+    // answer: central already accepted these bytes.
+    let first = central.ingest(&bundle).unwrap();
+    assert_eq!(first.receipt.verdict, Verdict::Accepted);
+    let (central_url, _c) = serve(app(central)).await;
+    let relay = w.relay(&central_url);
+    let (relay_url, _r) = serve(relay_app(relay.clone())).await;
+    assert_eq!(post(&relay_url, &bundle).await.status(), 200);
+    let health: serde_json::Value = serde_json::from_slice(
+        &reqwest::get(format!("{relay_url}/api/v1/health"))
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(health["mode"], "relay");
+    assert_eq!(health["pending"], 1);
+    let _f = Task(tokio::spawn(forward(relay.clone(), fast())));
+    let bundle_id = ghidanh_bundle::Envelope::parse(&bundle)
+        .unwrap()
+        .header()
+        .bundle_id
+        .to_string();
+    let receipt = wait_receipt(&relay_url, &bundle_id).await;
+    let r = Receipt::verify(&receipt, &w.provisioning.registry).unwrap();
+    assert_eq!(
+        r.verdict,
+        Verdict::Duplicate {
+            accepted_receipt_id: first.receipt.receipt_id
+        }
+    );
+    assert_eq!(r.delivery_receipt_id(), Some(first.receipt.receipt_id));
+    assert_eq!(central_count(w.central_dir.path()), 1);
+    assert_eq!(relay.pending().unwrap(), 0);
+}

@@ -84,12 +84,15 @@ pub fn relay_app(relay: Arc<Relay>) -> Router {
         .with_state(RelayState { relay, http })
 }
 
-async fn health(State(s): State<RelayState>) -> Json<serde_json::Value> {
-    Json(json!({
+async fn health(State(s): State<RelayState>) -> Result<Json<serde_json::Value>, ApiError> {
+    let relay = s.relay.clone();
+    let pending = blocking(move || relay.pending()).await?;
+    Ok(Json(json!({
         "status": "ok",
         "mode": "relay",
         "keyId": s.relay.public_key().key_id().as_str(),
-    }))
+        "pending": pending,
+    })))
 }
 
 fn json_error(status: StatusCode, code: &str, message: &str) -> Response {
