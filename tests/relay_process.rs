@@ -367,3 +367,58 @@ async fn the_same_bundle_sent_twice_to_the_relay_is_one_enrollment_at_central() 
     }
     Ok(())
 }
+
+/// A device revoked at central, behind a relay: the relay (which cannot know) takes custody
+/// of its next bundle, central refuses it with a signed `device_revoked`, and the kit,
+/// polling the relay, verifies that refusal and wipes its vault.
+#[test]
+fn a_revoked_device_behind_a_relay_wipes_on_the_refusal_that_comes_back_through_it() -> Result<()> {
+    let root = tempfile::tempdir()?;
+    let [central_port, relay_port] = free_ports::<2>()?;
+    let central_listen = format!("127.0.0.1:{central_port}");
+    let relay_listen = format!("127.0.0.1:{relay_port}");
+    let central_url = format!("http://{central_listen}");
+    let data = RegistryData::create(root.path(), &format!("http://{relay_listen}"))?;
+    let relay_data = RelayData::create(root.path(), &data)?;
+    let _central = RegistryProcess::start(&data, &central_listen)?;
+    let _relay = RelayProcess::start(&relay_data, &relay_listen, &central_url)?;
+
+    let config = kit_config(root.path(), data.provisioning.clone());
+    let vault_dir = config.data_dir.clone();
+    let kit = Kit::new(config)?;
+    kit.create_operator("Trần Văn Cảnh", "mật khẩu 123", "mật khẩu 123")?;
+    let (first, _) = kit.save_draft(None, &person("036187004512"))?;
+    kit.finalise(first)?;
+    wait_for_state(
+        &kit,
+        first,
+        EnrollmentState::Accepted,
+        Duration::from_secs(30),
+    )?;
+
+    let device_id = Provisioning::parse(&std::fs::read(&data.provisioning)?)?.device_id;
+    ghidanh(&[
+        "registry",
+        "revoke-device",
+        "--data",
+        data.dir.to_str().context("non-UTF-8 path")?,
+        "--device",
+        &device_id.to_string(),
+    ])?;
+    let (second, _) = kit.save_draft(None, &person("036187004513"))?;
+    kit.finalise(second)?;
+    let start = Instant::now();
+    while ghidanh_vault::Vault::exists(&vault_dir) {
+        ensure!(
+            start.elapsed() < Duration::from_secs(30),
+            "vault still there 30 s after the revocation"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    match kit.list() {
+        Err(e) => ensure!(e.code() == "wiped", "{} ({e})", e.code()),
+        Ok(_) => bail!("a wiped kit still answered"),
+    }
+    ensure!(data.accepted_bundles()?.len() == 1);
+    Ok(())
+}
