@@ -243,11 +243,15 @@ export function createEnrollmentList(opts: EnrollmentListOptions): EnrollmentLis
     const e = items.find((x) => x.id === asking?.id);
     const name = e ? displayName(e) : '';
     const discard = asking.decision === 'discard';
-    confirmTitle.textContent = t(discard ? 'confirm.discardTitle' : 'confirm.redoTitle');
-    confirmText.textContent = t(discard ? 'confirm.discardText' : 'confirm.redoText', { name });
-    confirmYes.textContent = t(discard ? 'confirm.discardYes' : 'confirm.redoYes');
+    // Re-rendered at every poll: only a change (language, name) touches the DOM.
+    const set = (el: HTMLElement, text: string): void => {
+      if (el.textContent !== text) el.textContent = text;
+    };
+    set(confirmTitle, t(discard ? 'confirm.discardTitle' : 'confirm.redoTitle'));
+    set(confirmText, t(discard ? 'confirm.discardText' : 'confirm.redoText', { name }));
+    set(confirmYes, t(discard ? 'confirm.discardYes' : 'confirm.redoYes'));
     confirmYes.dataset['action'] = asking.decision;
-    confirmNo.textContent = t('confirm.cancel');
+    set(confirmNo, t('confirm.cancel'));
   };
 
   const closeDialog = (): void => {
