@@ -145,26 +145,11 @@ async fn forward_one(
     if Sha256::of(&bytes) != row.submission_sha256 {
         return Err(RegistryError::Corrupt("held bundle bytes").into());
     }
-    let url = format!(
-        "{}/api/v1/bundles",
-        relay.upstream.url.trim_end_matches('/')
-    );
-    let resp = http
-        .post(url)
-        .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
-        .body(bytes)
-        .send()
-        .await
-        .map_err(|e| ForwardError::Unreachable(e.to_string()))?;
-    let status = resp.status();
-    if !status.is_success() {
-        return Err(ForwardError::Http(status.as_u16()));
-    }
-    let receipt = resp
-        .bytes()
-        .await
-        .map_err(|e| ForwardError::Unreachable(e.to_string()))?
-        .to_vec();
+    let base = relay.upstream.url.trim_end_matches('/').to_owned();
+    let receipt = match upload_resumable(http, &base, id, &bytes).await? {
+        Some(receipt) => receipt,
+        None => upload_whole(http, &base, bytes).await?,
+    };
     let verified = relay
         .upstream
         .keys
@@ -179,6 +164,117 @@ async fn forward_one(
     let r = relay.clone();
     blocking(move || r.forwarded(id, &receipt)).await?;
     Ok(())
+}
+
+fn unreachable(e: reqwest::Error) -> ForwardError {
+    ForwardError::Unreachable(e.to_string())
+}
+
+/// The single POST (an upstream without resumable uploads).
+async fn upload_whole(
+    http: &reqwest::Client,
+    base: &str,
+    bytes: Vec<u8>,
+) -> Result<Vec<u8>, ForwardError> {
+    let resp = http
+        .post(format!("{base}/api/v1/bundles"))
+        .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
+        .body(bytes)
+        .send()
+        .await
+        .map_err(unreachable)?;
+    let status = resp.status();
+    if !status.is_success() {
+        return Err(ForwardError::Http(status.as_u16()));
+    }
+    Ok(resp.bytes().await.map_err(unreachable)?.to_vec())
+}
+
+/// Size of one piece upstream: an interruption costs at most this much again.
+const PIECE: usize = 256 * 1024;
+
+fn offset_of(resp: &reqwest::Response) -> Option<(u64, bool)> {
+    let h = resp.headers();
+    let offset = h
+        .get("upload-offset")?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse::<u64>()
+        .ok()?;
+    let complete = h
+        .get("upload-complete")
+        .is_some_and(|v| v.as_bytes() == b"?1");
+    Some((offset, complete))
+}
+
+/// The receipt through the upstream's resumable uploads (schema/openapi.yaml), resuming from
+/// the upstream's durable offset: `None` when it has none (404/405 on creation). Creating
+/// the upload again (the next attempt, or after a restart) finds the same upload.
+async fn upload_resumable(
+    http: &reqwest::Client,
+    base: &str,
+    bundle_id: ghidanh_bundle::BundleId,
+    bytes: &[u8],
+) -> Result<Option<Vec<u8>>, ForwardError> {
+    use base64::Engine as _;
+    let digest = base64::engine::general_purpose::STANDARD.encode(Sha256::of(bytes).0);
+    let resp = http
+        .post(format!("{base}/api/v1/uploads"))
+        .header("upload-length", bytes.len())
+        .header("upload-complete", "?0")
+        .header("repr-digest", format!("sha-256=:{digest}:"))
+        .header("ghidanh-bundle-id", bundle_id.to_string())
+        .send()
+        .await
+        .map_err(unreachable)?;
+    match resp.status().as_u16() {
+        404 | 405 => return Ok(None),
+        201 => {}
+        status => return Err(ForwardError::Http(status)),
+    }
+    let id = resp
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|l| l.rsplit('/').next())
+        .filter(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric()))
+        .ok_or(ForwardError::Http(201))?
+        .to_owned();
+    let url = format!("{base}/api/v1/uploads/{id}");
+    let (mut offset, mut complete) = offset_of(&resp).ok_or(ForwardError::Http(201))?;
+    for _ in 0..bytes.len() / PIECE + 8 {
+        if complete {
+            let resp = http.get(&url).send().await.map_err(unreachable)?;
+            if !resp.status().is_success() {
+                return Err(ForwardError::Http(resp.status().as_u16()));
+            }
+            return Ok(Some(resp.bytes().await.map_err(unreachable)?.to_vec()));
+        }
+        let start = usize::try_from(offset)
+            .ok()
+            .filter(|s| *s <= bytes.len())
+            .ok_or(ForwardError::Http(409))?;
+        let end = bytes.len().min(start + PIECE);
+        let last = end == bytes.len();
+        let resp = http
+            .patch(&url)
+            .header(reqwest::header::CONTENT_TYPE, "application/partial-upload")
+            .header("upload-offset", offset)
+            .header("upload-complete", if last { "?1" } else { "?0" })
+            .body(bytes[start..end].to_vec())
+            .send()
+            .await
+            .map_err(unreachable)?;
+        match resp.status().as_u16() {
+            200 if last => return Ok(Some(resp.bytes().await.map_err(unreachable)?.to_vec())),
+            204 | 409 => {
+                (offset, complete) = offset_of(&resp).ok_or(ForwardError::Http(409))?;
+            }
+            status => return Err(ForwardError::Http(status)),
+        }
+    }
+    Err(ForwardError::Http(409))
 }
 
 fn now_ms() -> i64 {
