@@ -355,3 +355,66 @@ impl Relay {
         self.store.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_certificate_verifies_only_with_its_registry_and_unaltered() {
+        let registry = RegistryKeys::generate();
+        let relay = RelayKeys::generate().public();
+        let cert = RelayCertificate::sign(&registry, &relay);
+        assert_eq!(cert.bytes().len(), RELAY_CERT_LEN);
+        let ok = RelayCertificate::verify(cert.bytes(), registry.public()).unwrap();
+        assert_eq!(ok.relay, relay);
+        let other = RegistryKeys::generate();
+        assert!(RelayCertificate::verify(cert.bytes(), other.public()).is_err());
+        for i in [0, 8, 39, 40, RELAY_CERT_LEN - 1] {
+            let mut bad = cert.bytes().to_vec();
+            bad[i] ^= 1;
+            assert!(
+                RelayCertificate::verify(&bad, registry.public()).is_err(),
+                "byte {i}"
+            );
+        }
+        assert!(RelayCertificate::verify(&cert.bytes()[..100], registry.public()).is_err());
+    }
+
+    #[test]
+    fn a_relay_does_not_open_with_a_certificate_of_another_key_or_registry() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = init_relay(dir.path()).unwrap();
+        assert!(matches!(
+            init_relay(dir.path()),
+            Err(RegistryError::AlreadyInitialised(_))
+        ));
+        let registry = RegistryKeys::generate();
+        let upstream = || Upstream {
+            url: "http://127.0.0.1:1".into(),
+            keys: vec![registry.public().clone()],
+        };
+        // No certificate yet.
+        assert!(Relay::open(dir.path(), upstream()).is_err());
+        let stranger = RelayKeys::generate().public();
+        let cert = RelayCertificate::sign(&registry, &stranger);
+        fs::write(dir.path().join("relay.cert"), cert.bytes()).unwrap();
+        assert!(Relay::open(dir.path(), upstream()).is_err());
+        let cert = RelayCertificate::sign(&RegistryKeys::generate(), &key);
+        fs::write(dir.path().join("relay.cert"), cert.bytes()).unwrap();
+        assert!(Relay::open(dir.path(), upstream()).is_err());
+        let cert = RelayCertificate::sign(&registry, &key);
+        fs::write(dir.path().join("relay.cert"), cert.bytes()).unwrap();
+        let relay = Relay::open(dir.path(), upstream()).unwrap();
+        assert_eq!(relay.public_key(), key);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = fs::metadata(dir.path().join("relay.key"))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+}
