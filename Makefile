@@ -24,7 +24,7 @@ help:
 	@echo "make run   — install what is missing, build, start the registry and the kit app (demo data in $(DEMO_DIR))"
 	@echo "make test  — install what is missing and run every test (Rust, UI, end-to-end)"
 	@echo "make fuzz  — run each fuzz target for FUZZ_SECONDS seconds (default $(FUZZ_SECONDS))"
-	@echo "make soak  — the vault crash test with SOAK_ROUNDS kills (default $(SOAK_ROUNDS))"
+	@echo "make soak  — the vault crash test with SOAK_ROUNDS kills (default $(SOAK_ROUNDS)) and the sync fault harness 10x longer (20 kits x 1000 bundles)"
 
 ## ---- installing -------------------------------------------------------------------------
 
@@ -115,3 +115,5 @@ SOAK_ROUNDS ?= 2000
 # a child killed with SIGKILL mid-work, the vault reopened and checked after each kill.
 soak: deps-rust
 	GHIDANH_CRASH_ROUNDS=$(SOAK_ROUNDS) $(CARGO) test -p ghidanh-vault --test crash -- --nocapture
+	$(CARGO) build -p ghidanh-cli
+	GHIDANH_HARNESS_BUNDLES=1000 $(CARGO) test -p ghidanh-tests --test fault_harness -- --nocapture

@@ -10,6 +10,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod fault_proxy;
 pub mod paths;
 pub mod process;
 pub mod registry;

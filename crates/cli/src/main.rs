@@ -83,6 +83,8 @@ enum Command {
     /// What a district office does: import a stick of bundles.
     #[command(subcommand)]
     Relay(cmd::stick::RelayCmd),
+    /// A kit without its window (for the sync fault harness): enroll N, wait for every receipt.
+    KitSim(cmd::kit_sim::KitSimArgs),
 }
 
 fn main() -> ExitCode {
@@ -96,11 +98,11 @@ fn main() -> ExitCode {
         .init();
     let cli = Cli::parse();
     // The one-shot commands print and exit: piped into `head`, they should end quietly the
-    // Unix way (SIGPIPE) rather than panic in println!. Not the registry, the benches and loadgen,
+    // Unix way (SIGPIPE) rather than panic in println!. Not the registry, the benches, loadgen and kit-sim,
     // which hold sockets, where a write to a closed peer must stay an error to handle.
     if !matches!(
         cli.command,
-        Command::Registry(_) | Command::Bench(_) | Command::Loadgen(_)
+        Command::Registry(_) | Command::Bench(_) | Command::Loadgen(_) | Command::KitSim(_)
     ) {
         sigpipe::reset();
     }
@@ -121,6 +123,7 @@ fn main() -> ExitCode {
             cmd::stick::import_receipts(&dir, &vault, json)
         }
         Command::Relay(c) => c.run(),
+        Command::KitSim(c) => c.run(),
     };
     match result {
         Ok(code) => code,

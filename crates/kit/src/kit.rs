@@ -629,7 +629,16 @@ impl Drop for Kit {
         // Stop the worker before the runtime, and never block inside another runtime.
         lock(&self.session).take();
         if let Some(rt) = self.runtime.take() {
-            rt.shutdown_background();
+            // Outside any runtime (a CLI, a test, the app's main thread), wait a moment for a
+            // vault call still running on the worker's blocking pool: a process that exits
+            // under it runs SQLCipher's exit handlers while it still uses the database
+            // (seen as SIGSEGV/SIGABRT at exit of `ghidanh kit-sim`). Inside a runtime
+            // blocking is not allowed, so there it only detaches.
+            if tokio::runtime::Handle::try_current().is_err() {
+                rt.shutdown_timeout(Duration::from_secs(5));
+            } else {
+                rt.shutdown_background();
+            }
         }
     }
 }

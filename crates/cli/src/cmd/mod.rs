@@ -6,6 +6,7 @@ pub mod bench_vault;
 pub mod bundle;
 pub mod device;
 pub mod id;
+pub mod kit_sim;
 pub mod loadgen;
 pub mod mrz;
 pub mod name;
