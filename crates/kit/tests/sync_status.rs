@@ -119,7 +119,11 @@ fn status_before_contact_while_the_registry_is_down_and_once_it_is_up() {
     let listener = rt.block_on(tokio::net::TcpListener::bind(addr)).unwrap();
     rt.spawn(async move { axum::serve(listener, app(registry)).await.unwrap() });
     let up_at = now_ms();
-    let up = wait_status(&kit, "both delivered", |s| s.delivered == 2);
+    // The counts come from the vault and move first; the worker clears its error and retry
+    // time when its pass ends: wait for the whole settled picture, not just the counts.
+    let up = wait_status(&kit, "both delivered, the pass over", |s| {
+        s.delivered == 2 && s.last_error.is_none() && !s.uploading && s.next_retry_ms.is_none()
+    });
     assert_eq!(up.waiting, 0, "{up:?}");
     assert_eq!(up.last_error, None, "{up:?}");
     assert!(!up.uploading);
