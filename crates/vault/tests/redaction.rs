@@ -163,6 +163,11 @@ impl Subscriber for Capture {
     fn exit(&self, _: &Id) {}
 }
 
+/// The tests of this file run one at a time: `tracing` caches per call site whether anyone
+/// listens, and a vault made on another thread with no subscriber while the capture is being
+/// installed can leave a call site marked "never" (seen: "vault created" missing from the log).
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
 /// Runs `body` with every `tracing` span and event of this thread captured at TRACE level.
 fn capture_logs(body: impl FnOnce()) -> String {
     let out = Arc::new(Mutex::new(String::new()));
@@ -219,6 +224,7 @@ fn a_day_of_work(dir: &std::path::Path) {
 
 #[test]
 fn the_vault_logs_no_personal_data_at_trace_level() {
+    let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
     let root = tempfile::tempdir().unwrap();
     let dir = root.path().join("vault");
     let log = capture_logs(|| a_day_of_work(&dir));
@@ -243,6 +249,7 @@ fn the_vault_logs_no_personal_data_at_trace_level() {
 
 #[test]
 fn debug_of_operators_and_enrollments_shows_no_personal_data() {
+    let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
     let root = tempfile::tempdir().unwrap();
     let dir = root.path().join("vault");
     let kdf = KdfParams::insecure_fast_for_tests;
