@@ -9,10 +9,7 @@
 
 #![forbid(unsafe_code)]
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, ensure, Context, Result};
@@ -21,89 +18,9 @@ use ghidanh_kit::{
     EnrollmentId, EnrollmentInput, EnrollmentState, EnrollmentSummary, KdfParams, Kit, KitConfig,
 };
 use ghidanh_sync::{Backoff, Client, SyncConfig, UploadAnswer};
-use ghidanh_tests::process::{free_ports, ChildGuard};
-use ghidanh_tests::registry::ghidanh_binary;
+use ghidanh_tests::process::free_ports;
+use ghidanh_tests::relay::{RelayData, RelayProcess};
 use ghidanh_tests::{ghidanh, RegistryData, RegistryProcess};
-
-/// A relay's data folder, certified by the central registry, and its upstream keys file.
-struct RelayData {
-    dir: PathBuf,
-    upstream_keys: PathBuf,
-}
-
-impl RelayData {
-    fn create(root: &Path, central: &RegistryData) -> Result<RelayData> {
-        let dir = root.join("relay");
-        let dir_s = dir.to_str().context("non-UTF-8 temp path")?;
-        let central_s = central.dir.to_str().context("non-UTF-8 temp path")?;
-        let out = ghidanh(&["registry", "init", "--mode", "relay", "--data", dir_s])?;
-        let key = out
-            .lines()
-            .find_map(|l| l.strip_prefix("relay key "))
-            .with_context(|| format!("no relay key in {out}"))?
-            .trim()
-            .to_owned();
-        let cert = dir.join("relay.cert");
-        ghidanh(&[
-            "registry",
-            "certify-relay",
-            "--data",
-            central_s,
-            "--relay-key",
-            &key,
-            "--out",
-            cert.to_str().context("non-UTF-8 temp path")?,
-        ])?;
-        let upstream_keys = root.join("upstream.keys");
-        std::fs::write(
-            &upstream_keys,
-            ghidanh(&["registry", "public-keys", "--data", central_s])?,
-        )?;
-        Ok(RelayData { dir, upstream_keys })
-    }
-}
-
-/// A running `ghidanh registry serve --mode relay`; killed on drop.
-struct RelayProcess {
-    child: ChildGuard,
-}
-
-impl RelayProcess {
-    fn start(data: &RelayData, listen: &str, upstream: &str) -> Result<RelayProcess> {
-        let mut cmd = Command::new(ghidanh_binary()?);
-        cmd.args(["registry", "serve", "--mode", "relay", "--data"])
-            .arg(&data.dir)
-            .args([
-                "--listen",
-                listen,
-                "--upstream",
-                upstream,
-                "--upstream-keys",
-            ])
-            .arg(&data.upstream_keys)
-            .args(["--forward-initial-ms", "100", "--forward-max-ms", "400"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null());
-        let mut child = ChildGuard::spawn("relay", cmd, None)?;
-        let out = child.child_mut().stdout.take().context("relay stdout")?;
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(out).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
-        let line = rx
-            .recv_timeout(Duration::from_secs(30))
-            .context("the relay printed nothing within 30 s")?;
-        ensure!(line.starts_with("listening on "), "relay said {line}");
-        Ok(RelayProcess { child })
-    }
-
-    /// SIGKILL, at once.
-    fn kill_hard(mut self) {
-        self.child.kill_hard();
-    }
-}
 
 fn kit_config(root: &Path, provisioning: PathBuf) -> KitConfig {
     KitConfig {

@@ -14,6 +14,7 @@ pub mod fault_proxy;
 pub mod paths;
 pub mod process;
 pub mod registry;
+pub mod relay;
 pub mod webdriver;
 
 pub use registry::{ghidanh, RegistryData, RegistryProcess};
