@@ -3,9 +3,8 @@
 //! complete bytes go through [`Relay::submit`], so the answer is the custody receipt (or the
 //! central receipt once known) that a single POST would have had.
 
-use std::fs::{self, File, OpenOptions};
-use std::io::{Read, Seek, SeekFrom, Write};
-use std::path::{Path, PathBuf};
+use std::fs::{self, File};
+use std::path::PathBuf;
 
 use ghidanh_bundle::{BundleId, Envelope, Sha256};
 use rand::RngCore;
@@ -15,7 +14,7 @@ use crate::config::BUNDLE_BODY_LIMIT;
 use crate::registry::unix_now;
 use crate::relay::{Relay, RelayAnswer};
 use crate::relay_store::{RelayStore, RelayUploadRow};
-use crate::uploads::is_upload_id;
+use crate::uploads::{check_append, is_upload_id, read_part, write_at};
 use crate::{RegistryError, UploadError, UploadState};
 
 /// What a relay upload's append led to.
@@ -124,22 +123,14 @@ impl Relay {
         let body = {
             let store = self.lock();
             let row = self.upload_row(&store, upload_id)?;
-            if row.complete {
-                return Err(UploadError::AlreadyComplete { length: row.length });
-            }
-            if offset != row.offset {
-                return Err(UploadError::OffsetMismatch {
-                    expected: row.offset,
-                    provided: offset,
-                });
-            }
-            let end = offset
-                .checked_add(bytes.len() as u64)
-                .filter(|end| *end <= row.length)
-                .ok_or(UploadError::InconsistentLength { length: row.length })?;
-            if complete && end != row.length {
-                return Err(UploadError::InconsistentLength { length: row.length });
-            }
+            let end = check_append(
+                row.complete,
+                row.offset,
+                row.length,
+                offset,
+                bytes.len(),
+                complete,
+            )?;
             let part = self.part(upload_id);
             if !bytes.is_empty() {
                 write_at(&part, offset, bytes)?;
@@ -182,30 +173,4 @@ impl Relay {
         let _ = fs::remove_file(self.part(upload_id));
         Ok(())
     }
-}
-
-/// Writes `bytes` at `offset` and fsyncs; bytes past `offset` (never committed) are cut first.
-fn write_at(part: &Path, offset: u64, bytes: &[u8]) -> Result<(), RegistryError> {
-    let mut file = OpenOptions::new()
-        .write(true)
-        .open(part)
-        .map_err(|e| RegistryError::io("opening", part, e))?;
-    file.set_len(offset)
-        .and_then(|()| file.seek(SeekFrom::Start(offset)).map(|_| ()))
-        .and_then(|()| file.write_all(bytes))
-        .and_then(|()| file.sync_all())
-        .map_err(|e| RegistryError::io("writing", part, e))
-}
-
-fn read_part(part: &Path, length: u64) -> Result<Vec<u8>, RegistryError> {
-    let mut body = Vec::new();
-    File::open(part)
-        .and_then(|f| f.take(length).read_to_end(&mut body))
-        .map_err(|e| RegistryError::io("reading", part, e))?;
-    if body.len() as u64 != length {
-        return Err(RegistryError::Corrupt(
-            "partial upload shorter than its offset",
-        ));
-    }
-    Ok(body)
 }

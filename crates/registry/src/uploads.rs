@@ -172,22 +172,14 @@ impl Registry {
     ) -> Result<Appended, UploadError> {
         let mut store = self.lock();
         let row = self.upload_row(&store, upload_id)?;
-        if row.receipt.is_some() {
-            return Err(UploadError::AlreadyComplete { length: row.length });
-        }
-        if offset != row.offset {
-            return Err(UploadError::OffsetMismatch {
-                expected: row.offset,
-                provided: offset,
-            });
-        }
-        let end = offset
-            .checked_add(bytes.len() as u64)
-            .filter(|end| *end <= row.length)
-            .ok_or(UploadError::InconsistentLength { length: row.length })?;
-        if complete && end != row.length {
-            return Err(UploadError::InconsistentLength { length: row.length });
-        }
+        let end = check_append(
+            row.receipt.is_some(),
+            row.offset,
+            row.length,
+            offset,
+            bytes.len(),
+            complete,
+        )?;
         let part = self.dir.upload_part(upload_id);
         if !bytes.is_empty() {
             write_at(&part, offset, bytes)?;
@@ -240,9 +232,43 @@ impl Registry {
     }
 }
 
+/// The draft's rules for one append (central and relay alike): not after completion, only at
+/// the durable offset, never past the declared length, and "complete" only at its end.
+/// Returns the offset after the append.
+pub(crate) fn check_append(
+    already_complete: bool,
+    durable_offset: u64,
+    length: u64,
+    offset: u64,
+    len: usize,
+    complete: bool,
+) -> Result<u64, UploadError> {
+    if already_complete {
+        return Err(UploadError::AlreadyComplete { length });
+    }
+    if offset != durable_offset {
+        return Err(UploadError::OffsetMismatch {
+            expected: durable_offset,
+            provided: offset,
+        });
+    }
+    let end = offset
+        .checked_add(len as u64)
+        .filter(|end| *end <= length)
+        .ok_or(UploadError::InconsistentLength { length })?;
+    if complete && end != length {
+        return Err(UploadError::InconsistentLength { length });
+    }
+    Ok(end)
+}
+
 /// Writes `bytes` at `offset` and fsyncs. Bytes past `offset` (from a write whose offset
 /// never committed, before a crash) are cut first.
-fn write_at(part: &std::path::Path, offset: u64, bytes: &[u8]) -> Result<(), RegistryError> {
+pub(crate) fn write_at(
+    part: &std::path::Path,
+    offset: u64,
+    bytes: &[u8],
+) -> Result<(), RegistryError> {
     let mut file = OpenOptions::new()
         .write(true)
         .open(part)
@@ -254,7 +280,8 @@ fn write_at(part: &std::path::Path, offset: u64, bytes: &[u8]) -> Result<(), Reg
         .map_err(|e| RegistryError::io("writing", part, e))
 }
 
-fn read_part(part: &std::path::Path, length: u64) -> Result<Vec<u8>, RegistryError> {
+/// The whole partial upload, which must hold exactly `length` bytes.
+pub(crate) fn read_part(part: &std::path::Path, length: u64) -> Result<Vec<u8>, RegistryError> {
     let mut body = Vec::new();
     File::open(part)
         .and_then(|f| f.take(length).read_to_end(&mut body))

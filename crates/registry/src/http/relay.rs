@@ -19,8 +19,7 @@ use serde_json::json;
 use super::bundles::RECEIPT_CONTENT_TYPE;
 use super::uploads::{
     blocking as upload_blocking, created, header, location, repr_digest, sf_bool, sf_offset,
-    state_headers, HttpError, BUNDLE_ID, PARTIAL_UPLOAD, UPLOAD_COMPLETE, UPLOAD_LENGTH,
-    UPLOAD_OFFSET,
+    state_headers, HttpError, BUNDLE_ID, UPLOAD_COMPLETE, UPLOAD_LENGTH, UPLOAD_OFFSET,
 };
 use super::{blocking, ApiError};
 use crate::config::{BUNDLE_BODY_LIMIT, REGISTRATION_BODY_LIMIT};
@@ -200,14 +199,7 @@ async fn upload_append(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, HttpError> {
-    let media = header(&headers, &CONTENT_TYPE).map(|v| v.split(';').next().unwrap_or("").trim());
-    if media != Some(PARTIAL_UPLOAD) {
-        return Err(HttpError::UnsupportedMediaType);
-    }
-    let offset = sf_offset(&headers, &UPLOAD_OFFSET, "Upload-Offset")?;
-    let complete = sf_bool(&headers, &UPLOAD_COMPLETE, "Upload-Complete")?
-        .ok_or(HttpError::MissingHeader("Upload-Complete"))?;
-    let body = body.map_err(HttpError::Body)?;
+    let (offset, complete, body) = super::uploads::append_request(&headers, body)?;
     let relay = s.relay.clone();
     let lookup = id.clone();
     let length = upload_blocking(move || relay.upload_state(&lookup))

@@ -297,6 +297,22 @@ pub(crate) async fn offset(
     Ok((StatusCode::NO_CONTENT, state_headers(&state)).into_response())
 }
 
+/// What a `PATCH` append carries (central and relay alike): the piece's `Upload-Offset`, its
+/// `Upload-Complete`, and the bytes, under the draft's `application/partial-upload`.
+pub(super) fn append_request(
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(u64, bool, Bytes), HttpError> {
+    let media = header(headers, &CONTENT_TYPE).map(|v| v.split(';').next().unwrap_or("").trim());
+    if media != Some(PARTIAL_UPLOAD) {
+        return Err(HttpError::UnsupportedMediaType);
+    }
+    let offset = sf_offset(headers, &UPLOAD_OFFSET, "Upload-Offset")?;
+    let complete = sf_bool(headers, &UPLOAD_COMPLETE, "Upload-Complete")?
+        .ok_or(HttpError::MissingHeader("Upload-Complete"))?;
+    Ok((offset, complete, body.map_err(HttpError::Body)?))
+}
+
 /// `PATCH /api/v1/uploads/{id}`: appends a piece at `Upload-Offset`.
 pub(crate) async fn append(
     State(registry): State<Arc<Registry>>,
@@ -304,14 +320,7 @@ pub(crate) async fn append(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, HttpError> {
-    let media = header(&headers, &CONTENT_TYPE).map(|v| v.split(';').next().unwrap_or("").trim());
-    if media != Some(PARTIAL_UPLOAD) {
-        return Err(HttpError::UnsupportedMediaType);
-    }
-    let offset = sf_offset(&headers, &UPLOAD_OFFSET, "Upload-Offset")?;
-    let complete = sf_bool(&headers, &UPLOAD_COMPLETE, "Upload-Complete")?
-        .ok_or(HttpError::MissingHeader("Upload-Complete"))?;
-    let body = body.map_err(HttpError::Body)?;
+    let (offset, complete, body) = append_request(&headers, body)?;
     let appended = blocking(move || registry.append_upload(&id, offset, &body, complete)).await?;
     Ok(match appended {
         Appended::Partial(state) => (StatusCode::NO_CONTENT, state_headers(&state)).into_response(),
