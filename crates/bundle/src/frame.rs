@@ -80,6 +80,11 @@ pub fn write<T: Serialize>(magic: &[u8; 8], body: &T, key: &SigningKey) -> Vec<u
     write_raw(magic, &encode_cbor(body), key)
 }
 
+/// The length of the frame `write` makes for `body`, without signing it.
+pub fn len_of<T: Serialize>(body: &T) -> usize {
+    12 + encode_cbor(body).len() + SIG_LEN
+}
+
 /// Signs already-encoded body bytes into a frame (no trailer).
 pub fn write_raw(magic: &[u8; 8], body: &[u8], key: &SigningKey) -> Vec<u8> {
     let mut out = Vec::with_capacity(12 + body.len() + SIG_LEN);
