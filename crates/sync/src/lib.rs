@@ -14,7 +14,9 @@ pub mod stick;
 mod worker;
 
 pub use backoff::Backoff;
-pub use client::{verify_relay_certificate, Client, Registration, UploadAnswer, PIECE};
+pub use client::{
+    verify_relay_certificate, Client, ReceiptLookup, Registration, UploadAnswer, PIECE,
+};
 pub use error::SyncError;
 pub use worker::{
     spawn, SyncActivity, SyncConfig, SyncHandle, SyncProblem, CUSTODY_PENDING_SETTING,

@@ -1,14 +1,14 @@
 //! The background task that drains the outbox.
 
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use ghidanh_bundle::{BundleId, DeviceRegistration, Receipt, RejectReason, Sha256, Verdict};
 use ghidanh_vault::{OutboxItem, Vault, VaultError};
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
-use crate::{Backoff, Client, Registration, SyncError, UploadAnswer};
+use crate::{Backoff, Client, ReceiptLookup, Registration, SyncError, UploadAnswer};
 
 /// How the worker paces itself.
 #[derive(Debug, Clone, Copy)]
@@ -170,8 +170,9 @@ pub fn spawn(vault: Arc<Vault>, config: SyncConfig) -> SyncHandle {
 
 async fn run(vault: Arc<Vault>, config: SyncConfig, wake: Arc<Notify>, activity: Activity) {
     let mut failures = 0u32;
+    let mut custody = CustodyPoll::new(&config.backoff);
     loop {
-        let sleep = match pass(&vault, &config, &activity).await {
+        let sleep = match pass(&vault, &config, &activity, &mut custody).await {
             Ok(Next::Sleep(next, waiting)) => {
                 failures = 0;
                 update(&activity, |a| {
@@ -203,6 +204,54 @@ async fn run(vault: Arc<Vault>, config: SyncConfig, wake: Arc<Notify>, activity:
             _ = wake.notified() => {}
             _ = tokio::time::sleep(sleep) => {}
         }
+    }
+}
+
+/// When to ask next for the registry's receipts of bundles a relay holds. Asking on every
+/// pass would cost one request per held bundle each time a bundle is sealed (a kit behind a
+/// relay may have hundreds held), so the interval starts at the backoff's first delay and
+/// doubles up to its longest while nothing new comes back; a receipt or a new custody starts
+/// it over.
+struct CustodyPoll {
+    next_at: Instant,
+    interval: Duration,
+    initial: Duration,
+    max: Duration,
+}
+
+impl CustodyPoll {
+    fn new(backoff: &Backoff) -> CustodyPoll {
+        CustodyPoll {
+            next_at: Instant::now(),
+            interval: backoff.initial,
+            initial: backoff.initial,
+            max: backoff.max.max(backoff.initial),
+        }
+    }
+
+    fn due(&self) -> bool {
+        Instant::now() >= self.next_at
+    }
+
+    /// How long until the next poll is due.
+    fn wait(&self) -> Duration {
+        self.next_at.saturating_duration_since(Instant::now())
+    }
+
+    /// A poll happened; `news` when it brought a receipt.
+    fn polled(&mut self, news: bool) {
+        self.interval = if news {
+            self.initial
+        } else {
+            (self.interval * 2).min(self.max)
+        };
+        self.next_at = Instant::now() + self.interval;
+    }
+
+    /// A relay took a new bundle into custody: its receipt may come soon.
+    fn restart(&mut self) {
+        self.interval = self.initial;
+        self.next_at = Instant::now() + self.initial;
     }
 }
 
@@ -273,6 +322,7 @@ async fn pass(
     vault: &Arc<Vault>,
     config: &SyncConfig,
     activity: &Activity,
+    custody: &mut CustodyPoll,
 ) -> Result<Next, SyncError> {
     let Some(device) = blocking(vault, |v| v.device()).await? else {
         return Ok(Next::Sleep(config.idle_poll, false));
@@ -307,21 +357,39 @@ async fn pass(
     }
     let due = blocking(vault, |v| v.due_uploads(now_ms())).await?;
     for item in due {
-        if let Sent::Revoked = send_one(vault, &client, config, activity, item).await? {
-            return Ok(Next::Revoked);
+        match send_one(vault, &client, config, activity, item).await? {
+            Sent::Revoked => return Ok(Next::Revoked),
+            Sent::Custody => custody.restart(),
+            Sent::Done => {}
         }
     }
-    let (custody_left, revoked) = poll_custody(vault, &client, activity).await?;
-    if revoked {
-        return Ok(Next::Revoked);
-    }
+    let custody_left = if custody.due() {
+        let polled = poll_custody(vault, &client, activity).await?;
+        if polled.revoked {
+            return Ok(Next::Revoked);
+        }
+        custody.polled(polled.received > 0);
+        if polled.lost > 0 {
+            // Due now: the next pass sends them again.
+            return Ok(Next::Sleep(Duration::ZERO, true));
+        }
+        polled.left
+    } else {
+        !custody_pending(vault).await?.is_empty()
+    };
     let next = blocking(vault, |v| v.next_attempt_at()).await?;
+    let custody_wait = custody_left.then(|| custody.wait());
     Ok(match next {
         Some(at) => Next::Sleep(
-            Duration::from_millis((at - now_ms()).max(0) as u64).min(config.idle_poll),
+            Duration::from_millis((at - now_ms()).max(0) as u64)
+                .min(config.idle_poll)
+                .min(custody_wait.unwrap_or(Duration::MAX)),
             true,
         ),
-        None => Next::Sleep(config.idle_poll, custody_left),
+        None => Next::Sleep(
+            config.idle_poll.min(custody_wait.unwrap_or(Duration::MAX)),
+            custody_left,
+        ),
     })
 }
 
@@ -359,48 +427,90 @@ async fn set_custody_pending(
     .await
 }
 
+/// What one poll of the custody list found.
+struct Polled {
+    /// Registry receipts received and recorded.
+    received: usize,
+    /// Bundles the relay no longer knows, back in the outbox.
+    lost: usize,
+    /// Some bundles still wait for theirs.
+    left: bool,
+    /// A verified receipt says the device is revoked.
+    revoked: bool,
+}
+
 /// Asks for the registry's receipt of every bundle in a relay's custody and records each
-/// one that verifies. Returns whether some still wait, and whether a verified receipt says
-/// the device is revoked.
+/// one that verifies. Stops at the first failure to reach the relay: the rest would fail
+/// the same way, each after its own timeout.
 async fn poll_custody(
     vault: &Arc<Vault>,
     client: &Client,
     activity: &Activity,
-) -> Result<(bool, bool), SyncError> {
-    let mut pending = custody_pending(vault).await?;
+) -> Result<Polled, SyncError> {
+    let pending = custody_pending(vault).await?;
     if pending.is_empty() {
-        return Ok((false, false));
+        return Ok(Polled {
+            received: 0,
+            lost: 0,
+            left: false,
+            revoked: false,
+        });
     }
     let before = pending.len();
     let mut kept = Vec::new();
     let mut revoked = false;
-    for (id, sha) in pending.drain(..) {
+    let mut answered = false;
+    let mut unreachable = false;
+    let mut lost = 0;
+    for (id, sha) in pending {
+        if unreachable {
+            kept.push((id, sha));
+            continue;
+        }
         attempting(activity);
         match client.central_receipt(id, sha).await {
-            Ok(Some((receipt, bytes))) => {
-                contacted(vault, activity).await;
+            Ok(ReceiptLookup::Known(receipt, bytes)) => {
+                answered = true;
                 if receipt.verdict == Verdict::Rejected(RejectReason::DeviceRevoked) {
                     revoked = true;
                 }
                 tracing::info!(bundle = %id, verdict = verdict_name(&receipt.verdict), "registry receipt via relay");
                 record(vault, id, bytes, receipt).await?;
             }
-            Ok(None) => {
-                contacted(vault, activity).await;
+            Ok(ReceiptLookup::Pending) => {
+                answered = true;
                 kept.push((id, sha));
+            }
+            // The relay lost it after its custody receipt: send it again (the bytes are
+            // still in the outbox; de-duplication makes a second arrival safe).
+            Ok(ReceiptLookup::Unknown) => {
+                answered = true;
+                tracing::warn!(bundle = %id, "the relay no longer knows a bundle in its custody; sending again");
+                blocking(vault, move |v| v.custody_lost(id)).await?;
+                lost += 1;
             }
             Err(e) => {
                 tracing::warn!(bundle = %id, error = %e, "registry receipt not fetched");
                 failed(activity, &e);
+                unreachable = matches!(e, SyncError::Unreachable(_));
                 kept.push((id, sha));
             }
         }
+    }
+    // Once per poll, not per answer: it is a write to the vault.
+    if answered {
+        contacted(vault, activity).await;
     }
     if kept.len() != before {
         // Only this worker writes the list, one pass at a time.
         set_custody_pending(vault, &kept).await?;
     }
-    Ok((!kept.is_empty(), revoked))
+    Ok(Polled {
+        received: before - kept.len() - lost,
+        lost,
+        left: !kept.is_empty(),
+        revoked,
+    })
 }
 
 async fn record(
@@ -416,6 +526,8 @@ async fn record(
 enum Sent {
     /// Recorded (receipt or retry).
     Done,
+    /// A relay holds it; its registry receipt is to be polled for.
+    Custody,
     /// A verified receipt about these bytes says the device is revoked.
     Revoked,
 }
@@ -449,7 +561,7 @@ async fn send_one(
             }
             tracing::info!(bundle = %id, relay_key = %custody.relay_key_id, "custody receipt");
             blocking(vault, move |v| v.record_custody(id, &bytes)).await?;
-            Ok(Sent::Done)
+            Ok(Sent::Custody)
         }
         // `send` verified the signature and that the receipt is about these bytes.
         Ok(UploadAnswer::Receipt(receipt, bytes)) => {

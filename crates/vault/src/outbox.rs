@@ -139,6 +139,26 @@ impl Vault {
         Ok(())
     }
 
+    /// The relay that gave a custody receipt no longer knows the bundle (its store was lost
+    /// or replaced): Custody → Sealed, due now, so it is sent again. The old custody receipt
+    /// is dropped with the state; the registry's de-duplication makes a second arrival safe.
+    pub fn custody_lost(&self, bundle_id: BundleId) -> Result<(), VaultError> {
+        let mut conn = self.live_conn()?;
+        let tx = conn.transaction()?;
+        let id = enrollment_of_bundle(&tx, bundle_id)?;
+        if state_of(&tx, id)? != EnrollmentState::Custody {
+            return Ok(());
+        }
+        transition(&tx, id, EnrollmentState::Sealed)?;
+        tx.execute(
+            "UPDATE outbox SET custody = NULL, next_attempt_at = ?2 WHERE bundle_id = ?1",
+            params![bundle_id.to_string(), now_ms()],
+        )?;
+        self.audit(&tx, AuditAction::CustodyLost, &bundle_id.to_string())?;
+        tx.commit()?;
+        Ok(())
+    }
+
     /// Stores a receipt the caller has verified and moves the enrollment to Accepted or
     /// Rejected. A second receipt for the same bundle changes nothing (the first one stands).
     pub fn record_receipt(
