@@ -34,6 +34,7 @@ fn kit_config(root: &Path, provisioning: PathBuf) -> KitConfig {
             },
             request_timeout: Duration::from_secs(5),
             idle_poll: Duration::from_millis(300),
+            budget: ghidanh_sync::Budget::UNLIMITED,
         },
         idle_lock: Duration::ZERO,
     }

@@ -122,6 +122,20 @@ impl Client {
         })
     }
 
+    /// Whether the registry (or relay) at this client's URL answers at all: a few hundred
+    /// bytes on `GET /api/v1/health`, asked before bundles are sent again after the link
+    /// failed, so that a dead 2G link costs one small request and not the start of a 400 KB
+    /// upload per bundle. Any HTTP answer counts as reachable (the uploads say the rest).
+    pub async fn probe(&self, timeout: Duration) -> Result<(), SyncError> {
+        self.http
+            .get(format!("{}/api/v1/health", self.base))
+            .timeout(timeout)
+            .send()
+            .await
+            .map_err(unreachable)?;
+        Ok(())
+    }
+
     /// Registers the device key (idempotent on the registry's side).
     pub async fn register(&self, registration: Vec<u8>) -> Result<Registration, SyncError> {
         let sent = Sha256::of(&registration);

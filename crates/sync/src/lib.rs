@@ -8,12 +8,14 @@
 #![deny(missing_docs)]
 
 mod backoff;
+mod budget;
 mod client;
 mod error;
 pub mod stick;
 mod worker;
 
 pub use backoff::Backoff;
+pub use budget::{Budget, BUDGET_SPENT_SETTING};
 pub use client::{
     verify_relay_certificate, Client, ReceiptLookup, Registration, UploadAnswer, PIECE,
 };

@@ -8,7 +8,8 @@ use ghidanh_vault::{OutboxItem, Vault, VaultError};
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
-use crate::{Backoff, Client, ReceiptLookup, Registration, SyncError, UploadAnswer};
+use crate::budget::{Spent, BUDGET_SPENT_SETTING};
+use crate::{Backoff, Budget, Client, ReceiptLookup, Registration, SyncError, UploadAnswer};
 
 /// How the worker paces itself.
 #[derive(Debug, Clone, Copy)]
@@ -19,6 +20,8 @@ pub struct SyncConfig {
     pub request_timeout: Duration,
     /// Longest sleep with nothing due (a safety net; `wake` is the normal trigger).
     pub idle_poll: Duration,
+    /// What sync may spend per window (bytes, attempts).
+    pub budget: Budget,
 }
 
 impl Default for SyncConfig {
@@ -30,9 +33,13 @@ impl Default for SyncConfig {
             },
             request_timeout: Duration::from_secs(60),
             idle_poll: Duration::from_secs(30),
+            budget: Budget::UNLIMITED,
         }
     }
 }
+
+/// The longest wait for the answer to a probe of the link.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The vault setting that keeps the last successful contact with the registry (Unix ms),
 /// so the kit can say when it last reached the registry after a restart.
@@ -101,6 +108,11 @@ pub struct SyncActivity {
     pub uploading: bool,
     /// When the worker tries again, while something waits to be sent.
     pub next_retry_ms: Option<i64>,
+    /// The budget is spent: nothing is sent until this time (Unix ms).
+    pub budget_until_ms: Option<i64>,
+    /// The last failure was that the registry could not be reached; the worker asks it a
+    /// small question (`Client::probe`) before it sends bundles again.
+    pub offline: bool,
 }
 
 type Activity = Arc<Mutex<SyncActivity>>;
@@ -298,6 +310,7 @@ async fn contacted(vault: &Arc<Vault>, activity: &Activity) {
     update(activity, |a| {
         a.last_contact_ms = Some(now);
         a.last_error = None;
+        a.offline = false;
     });
     if let Err(e) = blocking(vault, move |v| {
         v.set_setting(LAST_CONTACT_SETTING, &now.to_string())
@@ -314,6 +327,7 @@ fn failed(activity: &Activity, e: &SyncError) {
     update(activity, |a| {
         a.last_error = Some(problem);
         a.uploading = false;
+        a.offline = problem == SyncProblem::Unreachable;
     });
 }
 
@@ -332,6 +346,19 @@ async fn pass(
         device.provisioning.registry.clone(),
         config.request_timeout,
     )?;
+    let offline = activity.lock().unwrap_or_else(|p| p.into_inner()).offline;
+    if offline {
+        attempting(activity);
+        if let Err(e) = client
+            .probe(config.request_timeout.min(PROBE_TIMEOUT))
+            .await
+        {
+            failed(activity, &e);
+            return Err(e);
+        }
+        // Reachable again: the registry answered; what it says about bundles comes next.
+        update(activity, |a| a.offline = false);
+    }
     if !device.registered {
         let registration = DeviceRegistration::sign(
             device.provisioning.device_id,
@@ -356,7 +383,30 @@ async fn pass(
         }
     }
     let due = blocking(vault, |v| v.due_uploads(now_ms())).await?;
+    let mut spent = Spent::parse(
+        blocking(vault, |v| v.setting(BUDGET_SPENT_SETTING))
+            .await?
+            .as_deref(),
+    );
+    update(activity, |a| a.budget_until_ms = None);
     for item in due {
+        let size = item.bytes.len() as u64;
+        if let Err(until) = spent.check(&config.budget, now_ms(), size) {
+            tracing::info!(
+                until,
+                "sync budget spent; sending resumes when the window ends"
+            );
+            update(activity, |a| a.budget_until_ms = Some(until));
+            return Ok(Next::Sleep(
+                Duration::from_millis((until - now_ms()).max(0) as u64).min(config.idle_poll),
+                true,
+            ));
+        }
+        spent = spent.spend(&config.budget, now_ms(), size);
+        if config.budget != Budget::UNLIMITED {
+            let text = spent.to_text();
+            blocking(vault, move |v| v.set_setting(BUDGET_SPENT_SETTING, &text)).await?;
+        }
         match send_one(vault, &client, config, activity, item).await? {
             Sent::Revoked => return Ok(Next::Revoked),
             Sent::Custody => custody.restart(),

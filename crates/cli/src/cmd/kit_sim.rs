@@ -44,6 +44,7 @@ impl KitSimArgs {
                 },
                 request_timeout: Duration::from_secs(10),
                 idle_poll: Duration::from_millis(200),
+                budget: ghidanh_sync::Budget::UNLIMITED,
             },
             idle_lock: Duration::ZERO,
         })?;

@@ -49,9 +49,20 @@ export interface FakeOptions {
 }
 
 /** The part of sync_status a test sets; the counts follow the records. */
-export type FakeSync = Pick<SyncStatus, 'lastContactAt' | 'lastAttemptAt' | 'lastError' | 'uploading' | 'nextRetryAt'>;
+export type FakeSync = Pick<
+  SyncStatus,
+  'lastContactAt' | 'lastAttemptAt' | 'lastError' | 'uploading' | 'nextRetryAt' | 'budgetUntilAt' | 'offline'
+>;
 
-const NO_SYNC: FakeSync = { lastContactAt: null, lastAttemptAt: null, lastError: null, uploading: false, nextRetryAt: null };
+const NO_SYNC: FakeSync = {
+  lastContactAt: null,
+  lastAttemptAt: null,
+  lastError: null,
+  uploading: false,
+  nextRetryAt: null,
+  budgetUntilAt: null,
+  offline: false,
+};
 
 export interface FakeRecord {
   id: string;

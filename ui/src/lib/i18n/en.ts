@@ -153,6 +153,8 @@ export const en: Messages = {
   'sync.discarded': 'Discarded: {n}',
   'sync.sending': 'Sending…',
   'sync.nextRetry': 'Next try at {time}',
+  'sync.budgetSpent': 'The data allowance for sending is used up; sending resumes at {time}.',
+  'sync.offline': 'No connection to the registry; checking again at {time}.',
   'sync.nothingWaiting': 'Nothing waiting to send.',
   'sync.lastError': 'The attempt at {time} failed: {message}',
 

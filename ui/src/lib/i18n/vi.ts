@@ -153,6 +153,8 @@ export const vi = {
   'sync.discarded': 'Đã huỷ: {n}',
   'sync.sending': 'Đang gửi…',
   'sync.nextRetry': 'Thử lại lúc {time}',
+  'sync.budgetSpent': 'Đã dùng hết hạn mức dữ liệu để gửi; sẽ gửi tiếp lúc {time}.',
+  'sync.offline': 'Chưa kết nối được máy chủ; sẽ kiểm tra lại lúc {time}.',
   'sync.nothingWaiting': 'Không có hồ sơ nào chờ gửi.',
   'sync.lastError': 'Lần thử lúc {time} không thành công: {message}',
 
