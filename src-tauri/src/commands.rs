@@ -377,6 +377,22 @@ pub async fn set_retention_days(state: State<'_, AppState>, days: String) -> Cmd
     with_kit(state, move |kit, _| kit.set_retention_days(&days)).await
 }
 
+/// The daily data allowance for sending, in MB (0: no limit; any signed-in account).
+#[tauri::command]
+pub async fn get_daily_allowance_mb(state: State<'_, AppState>) -> CmdResult<u32> {
+    with_kit(state, |kit, _| kit.daily_allowance_mb()).await
+}
+
+/// Sets the daily data allowance (supervisors only) from the field as typed; the kit checks
+/// it and answers the megabytes set.
+#[tauri::command]
+pub async fn set_daily_allowance_mb(
+    state: State<'_, AppState>,
+    megabytes: String,
+) -> CmdResult<u32> {
+    with_kit(state, move |kit, _| kit.set_daily_allowance_mb(&megabytes)).await
+}
+
 /// Every broken rule of the form as typed.
 #[tauri::command]
 pub async fn validate_enrollment(

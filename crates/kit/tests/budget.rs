@@ -215,3 +215,36 @@ fn a_dead_link_costs_probes_not_upload_attempts_and_the_bundle_goes_when_it_is_b
     });
     assert!(!kit.sync_status().unwrap().offline);
 }
+
+#[test]
+fn the_daily_allowance_is_a_setting_checked_by_the_core_and_kept_in_the_vault() {
+    let root = tempfile::tempdir().unwrap();
+    let (_, prov) = registry(root.path(), "http://127.0.0.1:1");
+    let kit = Kit::new(config(root.path(), prov, Budget::UNLIMITED)).unwrap();
+    kit.create_operator("Trần Văn Cảnh", PASS, PASS).unwrap();
+    assert_eq!(kit.daily_allowance_mb().unwrap(), 0);
+    match kit.set_daily_allowance_mb("50MB") {
+        Err(ghidanh_kit::KitError::InvalidSetting(rules)) => {
+            assert_eq!(
+                rules,
+                vec![ghidanh_kit::SettingRule::AllowanceNotWholeMegabytes]
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(kit.daily_allowance_mb().unwrap(), 0);
+    assert_eq!(kit.set_daily_allowance_mb(" 50 ").unwrap(), 50);
+    assert_eq!(kit.daily_allowance_mb().unwrap(), 50);
+    assert_eq!(kit.set_daily_allowance_mb("").unwrap(), 0);
+    kit.lock().unwrap();
+    drop(kit);
+    let (vault, _) = ghidanh_vault::Vault::unlock(&root.path().join("kit"), PASS).unwrap();
+    assert_eq!(
+        vault
+            .setting(ghidanh_sync::DAILY_ALLOWANCE_SETTING)
+            .unwrap()
+            .as_deref(),
+        Some("0")
+    );
+    vault.audit_verify().unwrap();
+}

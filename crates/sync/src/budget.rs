@@ -32,6 +32,25 @@ impl Default for Budget {
     }
 }
 
+/// The vault setting with the daily data allowance a supervisor set, in megabytes (10⁶
+/// bytes); absent or 0: the configured budget applies.
+pub const DAILY_ALLOWANCE_SETTING: &str = "sync_daily_megabytes";
+
+impl Budget {
+    /// The budget in force: a daily allowance of `megabytes` (as the supervisor set it)
+    /// replaces the configured byte limit and window; the attempt limit stays.
+    pub fn with_daily_allowance(self, megabytes: Option<u32>) -> Budget {
+        match megabytes.filter(|mb| *mb > 0) {
+            Some(mb) => Budget {
+                window: Duration::from_secs(24 * 3600),
+                max_bytes: Some(u64::from(mb) * 1_000_000),
+                max_attempts: self.max_attempts,
+            },
+            None => self,
+        }
+    }
+}
+
 /// The vault setting with what was spent: `window_start_ms bytes attempts`.
 pub const BUDGET_SPENT_SETTING: &str = "sync_budget_spent";
 
@@ -156,6 +175,21 @@ mod tests {
             assert_eq!(Spent::parse(Some(bad)), Spent::default(), "{bad:?}");
         }
         assert_eq!(Spent::parse(Some("7 8 9")).to_text(), "7 8 9");
+    }
+
+    #[test]
+    fn a_daily_allowance_replaces_the_byte_limit_and_keeps_the_attempt_limit() {
+        let configured = Budget {
+            window: HOUR,
+            max_bytes: Some(5),
+            max_attempts: Some(7),
+        };
+        let b = configured.with_daily_allowance(Some(50));
+        assert_eq!(b.window, Duration::from_secs(86_400));
+        assert_eq!(b.max_bytes, Some(50_000_000));
+        assert_eq!(b.max_attempts, Some(7));
+        assert_eq!(configured.with_daily_allowance(Some(0)), configured);
+        assert_eq!(configured.with_daily_allowance(None), configured);
     }
 
     #[test]

@@ -15,7 +15,7 @@ pub mod stick;
 mod worker;
 
 pub use backoff::Backoff;
-pub use budget::{Budget, BUDGET_SPENT_SETTING};
+pub use budget::{Budget, BUDGET_SPENT_SETTING, DAILY_ALLOWANCE_SETTING};
 pub use client::{
     verify_relay_certificate, Client, ReceiptLookup, Registration, UploadAnswer, PIECE,
 };

@@ -8,7 +8,7 @@ use ghidanh_vault::{OutboxItem, Vault, VaultError};
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
-use crate::budget::{Spent, BUDGET_SPENT_SETTING};
+use crate::budget::{Spent, BUDGET_SPENT_SETTING, DAILY_ALLOWANCE_SETTING};
 use crate::{Backoff, Budget, Client, ReceiptLookup, Registration, SyncError, UploadAnswer};
 
 /// How the worker paces itself.
@@ -388,10 +388,14 @@ async fn pass(
             .await?
             .as_deref(),
     );
+    let allowance = blocking(vault, |v| v.setting(DAILY_ALLOWANCE_SETTING))
+        .await?
+        .and_then(|v| v.parse().ok());
+    let budget = config.budget.with_daily_allowance(allowance);
     update(activity, |a| a.budget_until_ms = None);
     for item in due {
         let size = item.bytes.len() as u64;
-        if let Err(until) = spent.check(&config.budget, now_ms(), size) {
+        if let Err(until) = spent.check(&budget, now_ms(), size) {
             tracing::info!(
                 until,
                 "sync budget spent; sending resumes when the window ends"
@@ -402,8 +406,8 @@ async fn pass(
                 true,
             ));
         }
-        spent = spent.spend(&config.budget, now_ms(), size);
-        if config.budget != Budget::UNLIMITED {
+        spent = spent.spend(&budget, now_ms(), size);
+        if budget != Budget::UNLIMITED {
             let text = spent.to_text();
             blocking(vault, move |v| v.set_setting(BUDGET_SPENT_SETTING, &text)).await?;
         }

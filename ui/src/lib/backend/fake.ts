@@ -118,6 +118,7 @@ export class FakeBackend implements Backend {
   language: Lang;
   records: FakeRecord[];
   retentionDays: number;
+  dailyAllowanceMb = 0;
   /** What sync_status answers besides the counts; tests change it between polls. */
   sync: FakeSync;
   readonly calls: FakeCall[] = [];
@@ -404,6 +405,23 @@ export class FakeBackend implements Backend {
       const n = Number(days.trim());
       this.retentionDays = Number.isFinite(n) ? n : 0;
       return this.retentionDays;
+    });
+  }
+
+  getDailyAllowanceMb(): Promise<number> {
+    return this.reply('get_daily_allowance_mb', [], () => {
+      this.requireUnlocked();
+      return this.dailyAllowanceMb;
+    });
+  }
+
+  /** Knows no rule of the field: tests script the core's refusals with scriptError. */
+  setDailyAllowanceMb(megabytes: string): Promise<number> {
+    return this.reply('set_daily_allowance_mb', [megabytes], () => {
+      this.requireSupervisor();
+      const n = Number(megabytes.trim());
+      this.dailyAllowanceMb = Number.isFinite(n) ? n : 0;
+      return this.dailyAllowanceMb;
     });
   }
 
