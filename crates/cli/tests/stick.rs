@@ -388,7 +388,11 @@ fn a_relay_holds_a_stick_and_the_kit_records_its_certified_custody() {
 
     let o = relay_import(&f, &relay, &keys);
     assert!(o.status.success(), "{o:?}");
-    assert_eq!(outcomes(&o), ["held", "held", "held"], "registration, 2 bundles");
+    assert_eq!(
+        outcomes(&o),
+        ["held", "held", "held"],
+        "registration, 2 bundles"
+    );
     let root = f.stick.join("ghidanh");
     for b in &f.bundles {
         assert!(root.join(format!("receipts/{b}.gdcustody")).is_file());
