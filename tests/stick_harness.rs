@@ -4,7 +4,8 @@
 //! it runs (`ghidanh relay import --data RELAY`), the real relay process forwards to the real
 //! central registry and is SIGKILLed mid-forwarding and restarted; the custody and then the
 //! central receipts come home on the stick, the kits import them and re-export what is left
-//! from their intact outboxes. No step but the operator's carry, import and re-export.
+//! from their intact outboxes; the last trip is on a fresh stick, which carries only the
+//! kits' custody receipts. No step but the operator's carry, import and re-export.
 //!
 //! At the end central holds exactly one enrollment per bundle, every kit holds the verified
 //! accepted receipt central stored for every bundle it sealed, the relay holds nothing
@@ -431,7 +432,46 @@ async fn kits_with_no_network_deliver_by_a_damaged_stick_through_a_killed_relay_
         );
     }
 
-    // 7. Third trip: the last central receipts.
+    // 7. Third trip, on a fresh stick: no bundle is queued any more; the two still in the
+    // relay's custody travel as their custody receipts, and the relay answers them with the
+    // central receipts.
+    let stick2 = root.path().join("stick2");
+    for k in &kits {
+        let v = k.export(&stick2)?;
+        ensure!(v["bundles"].as_array().map(Vec::len) == Some(0), "{v}");
+        let custody: BTreeSet<String> = v["custody"]
+            .as_array()
+            .context("custody")?
+            .iter()
+            .filter_map(|b| b.as_str().map(str::to_owned))
+            .collect();
+        let want: BTreeSet<String> = k
+            .bundles
+            .iter()
+            .filter(|b| damaged.contains(*b))
+            .cloned()
+            .collect();
+        ensure!(
+            custody == want,
+            "custody exported {custody:?}, wanted {want:?}"
+        );
+    }
+    let (code, report) = office.import(&stick2)?;
+    ensure!(code == 0, "{report:?}");
+    ensure!(count(&report, "accepted", None) == 2, "{report:?}");
+    for id in &damaged {
+        ensure!(receipt_path(&stick2, id, "gdreceipt").is_file());
+    }
+    for k in &kits {
+        let lines = k.import_receipts(&stick2)?;
+        let mine_damaged = k.bundles.iter().filter(|b| damaged.contains(*b)).count();
+        ensure!(
+            count(&lines, "recorded", Some("accepted")) == mine_damaged,
+            "{lines:?}"
+        );
+    }
+    // The first stick, once more at the office, gets those two central receipts too; at
+    // home they change nothing (recorded already).
     let (code, report) = office.import(&stick)?;
     ensure!(code == 0, "{report:?}");
     ensure!(count(&report, "accepted", None) == 2, "{report:?}");
@@ -440,11 +480,12 @@ async fn kits_with_no_network_deliver_by_a_damaged_stick_through_a_killed_relay_
         "{report:?}"
     );
     for k in &kits {
-        k.import_receipts(&stick)?;
+        let lines = k.import_receipts(&stick)?;
+        ensure!(count(&lines, "recorded", None) == 0, "{lines:?}");
     }
 
-    // 8. Importing twice changes nothing: not the stick, not central, not a kit.
-    let stick_before = snapshot(&stick)?;
+    // 8. Importing twice changes nothing: not the sticks, not central, not a kit.
+    let sticks_before = (snapshot(&stick)?, snapshot(&stick2)?);
     let central_before = data.accepted_bundles()?;
     let kits_before: Vec<_> = kits.iter().map(Kit::states).collect::<Result<_>>()?;
     let (code, report) = office.import(&stick)?;
@@ -453,16 +494,26 @@ async fn kits_with_no_network_deliver_by_a_damaged_stick_through_a_killed_relay_
         count(&report, "already_imported", None) == KITS * PER_KIT,
         "{report:?}"
     );
+    let (code, report) = office.import(&stick2)?;
+    ensure!(code == 0, "{report:?}");
+    ensure!(
+        report
+            .iter()
+            .all(|(_, o, _)| o == "already_held" || o == "already_imported"),
+        "{report:?}"
+    );
     for k in &kits {
-        let lines = k.import_receipts(&stick)?;
-        ensure!(
-            lines.iter().all(|(_, o, _)| o == "not_waiting"),
-            "{lines:?}"
-        );
+        for st in [&stick, &stick2] {
+            let lines = k.import_receipts(st)?;
+            ensure!(
+                lines.iter().all(|(_, o, _)| o == "not_waiting"),
+                "{lines:?}"
+            );
+        }
     }
     ensure!(
-        snapshot(&stick)? == stick_before,
-        "a second import changed the stick"
+        (snapshot(&stick)?, snapshot(&stick2)?) == sticks_before,
+        "a second import changed a stick"
     );
     ensure!(data.accepted_bundles()? == central_before);
     let kits_after: Vec<_> = kits.iter().map(Kit::states).collect::<Result<_>>()?;

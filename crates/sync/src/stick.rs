@@ -58,11 +58,15 @@ fn io<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -
 pub struct ExportReport {
     /// The bundles on the stick (all that wait for a receipt), in outbox order.
     pub bundles: Vec<BundleId>,
+    /// The bundles in a relay's custody whose custody receipts went (or were there already),
+    /// for the relay to answer with the registry's receipts.
+    pub custody: Vec<BundleId>,
     /// Whether the device's registration went too (the registry never confirmed it).
     pub registration: bool,
 }
 
-/// Writes every bundle without a receipt onto the stick at `stick`, then the signed manifest.
+/// Writes every bundle still queued onto the stick at `stick`, the custody receipts of the
+/// bundles a relay holds, then the signed manifest.
 /// Each bundle read out is audited (`exported`). Exporting again rewrites the same files.
 pub fn export(vault: &Vault, stick: &Path, now_secs: u64) -> Result<ExportReport, StickError> {
     let device = vault.device()?.ok_or(StickError::NotProvisioned)?;
@@ -88,6 +92,18 @@ pub fn export(vault: &Vault, stick: &Path, now_secs: u64) -> Result<ExportReport
             len: bytes.len() as u64,
         });
     }
+    // A bundle a relay holds travels as its custody receipt, so a stick that never saw the
+    // bundle still brings the registry's receipt home (the relay answers custody files).
+    let receipts_dir = root.join(stick::RECEIPTS);
+    let mut custody = Vec::new();
+    for (id, bytes) in vault.custody_waiting()? {
+        let path = receipts_dir.join(stick::custody_file(id));
+        if !path.exists() {
+            fs::create_dir_all(&receipts_dir).map_err(io("creating", &receipts_dir))?;
+            write_atomically(&path, &bytes)?;
+        }
+        custody.push(id);
+    }
     let device_id = device.provisioning.device_id;
     let registration = !device.registered;
     if registration {
@@ -106,6 +122,7 @@ pub fn export(vault: &Vault, stick: &Path, now_secs: u64) -> Result<ExportReport
     sync_dir(&root)?;
     Ok(ExportReport {
         bundles: entries.iter().map(|e| e.bundle_id).collect(),
+        custody,
         registration,
     })
 }
@@ -209,6 +226,19 @@ pub fn import_receipts(vault: &Vault, stick: &Path) -> Result<ReceiptImport, Sti
         .map(|i| (i.bundle_id, Sha256::of(&i.bytes)))
         .collect();
     for path in files_with(&dir, "gdcustody")? {
+        // Named for a bundle not queued (recorded already, or carried by this kit for the
+        // relay to answer, with no certificate beside it): nothing can change, whoever
+        // signed it. A misnamed file is checked like any other.
+        let named = path
+            .file_stem()
+            .and_then(|n| n.to_str())
+            .and_then(|n| BundleId::parse(n).ok());
+        if named.is_some_and(|id| !queued.contains_key(&id)) {
+            report
+                .files
+                .push((file_name(&path), ReceiptOutcome::NotWaiting));
+            continue;
+        }
         let outcome = match read_limited(&path) {
             Err(e) => ReceiptOutcome::Refused(e),
             Ok(bytes) => match relays

@@ -175,13 +175,21 @@ pub fn export(to: &Path, vault_dir: &Path, json: bool) -> anyhow::Result<ExitCod
     };
     if json {
         let ids: Vec<String> = report.bundles.iter().map(ToString::to_string).collect();
+        let custody: Vec<String> = report.custody.iter().map(ToString::to_string).collect();
         println!(
             "{}",
-            serde_json::json!({"bundles": ids, "registration": report.registration})
+            serde_json::json!({
+                "bundles": ids,
+                "custody": custody,
+                "registration": report.registration,
+            })
         );
     } else {
         for id in &report.bundles {
             println!("exported  {id}");
+        }
+        for id in &report.custody {
+            println!("custody   {id}");
         }
         println!(
             "{} bundles and a signed manifest on {}{}",
