@@ -449,7 +449,20 @@ async fn pass(
 
 /// The bundles a relay holds whose registry receipt is still to come.
 async fn custody_pending(vault: &Arc<Vault>) -> Result<Vec<(BundleId, Sha256)>, SyncError> {
-    let text = blocking(vault, |v| v.setting(CUSTODY_PENDING_SETTING)).await?;
+    blocking(vault, read_custody_pending).await
+}
+
+async fn set_custody_pending(
+    vault: &Arc<Vault>,
+    pending: &[(BundleId, Sha256)],
+) -> Result<(), SyncError> {
+    let pending = pending.to_vec();
+    blocking(vault, move |v| write_custody_pending(v, &pending)).await
+}
+
+/// [`CUSTODY_PENDING_SETTING`], parsed (also read by the USB path, `stick.rs`).
+pub(crate) fn read_custody_pending(v: &Vault) -> Result<Vec<(BundleId, Sha256)>, VaultError> {
+    let text = v.setting(CUSTODY_PENDING_SETTING)?;
     Ok(text
         .unwrap_or_default()
         .lines()
@@ -464,10 +477,10 @@ async fn custody_pending(vault: &Arc<Vault>) -> Result<Vec<(BundleId, Sha256)>, 
         .collect())
 }
 
-async fn set_custody_pending(
-    vault: &Arc<Vault>,
+pub(crate) fn write_custody_pending(
+    v: &Vault,
     pending: &[(BundleId, Sha256)],
-) -> Result<(), SyncError> {
+) -> Result<(), VaultError> {
     let text: String = pending
         .iter()
         .map(|(id, sha)| {
@@ -475,10 +488,24 @@ async fn set_custody_pending(
             format!("{id} {hex}\n")
         })
         .collect();
-    blocking(vault, move |v| {
-        v.set_setting(CUSTODY_PENDING_SETTING, &text)
-    })
-    .await
+    v.set_setting(CUSTODY_PENDING_SETTING, &text)
+}
+
+/// Records a verified custody receipt about the bytes whose SHA-256 is `sent`: the bundle is
+/// listed for its registry receipt first, so a crash in between still looks for it, then
+/// leaves the queue. Shared by the network path and the USB path (`stick.rs`).
+pub(crate) fn keep_custody(
+    v: &Vault,
+    id: BundleId,
+    sent: Sha256,
+    custody_bytes: &[u8],
+) -> Result<(), VaultError> {
+    let mut pending = read_custody_pending(v)?;
+    if !pending.iter().any(|(p, _)| *p == id) {
+        pending.push((id, sent));
+        write_custody_pending(v, &pending)?;
+    }
+    v.record_custody(id, custody_bytes)
 }
 
 /// What one poll of the custody list found.
@@ -608,13 +635,9 @@ async fn send_one(
             if custody.bundle_id != id {
                 return Err(SyncError::ReceiptMismatch);
             }
-            let mut pending = custody_pending(vault).await?;
-            if !pending.iter().any(|(p, _)| *p == id) {
-                pending.push((id, custody.submission_sha256));
-                set_custody_pending(vault, &pending).await?;
-            }
             tracing::info!(bundle = %id, relay_key = %custody.relay_key_id, "custody receipt");
-            blocking(vault, move |v| v.record_custody(id, &bytes)).await?;
+            let sent = custody.submission_sha256;
+            blocking(vault, move |v| keep_custody(v, id, sent, &bytes)).await?;
             Ok(Sent::Custody)
         }
         // `send` verified the signature and that the receipt is about these bytes.

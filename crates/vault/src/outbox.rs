@@ -64,6 +64,28 @@ impl Vault {
         Ok(bytes)
     }
 
+    /// The custody receipts of bundles a relay holds whose registry receipt has not come,
+    /// oldest first: a kit carries them on a USB stick so the relay can answer with the
+    /// registry's receipts (they hold ids and digests only, nothing of the person).
+    pub fn custody_waiting(&self) -> Result<Vec<(BundleId, Vec<u8>)>, VaultError> {
+        let conn = self.live_conn()?;
+        let mut stmt = conn.prepare(
+            "SELECT bundle_id, custody FROM outbox
+             WHERE receipt IS NULL AND custody IS NOT NULL ORDER BY rowid",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?))
+        })?;
+        rows.map(|r| {
+            let (id, custody) = r?;
+            Ok((
+                BundleId::parse(&id).map_err(|_| VaultError::Corrupt("bundle id"))?,
+                custody,
+            ))
+        })
+        .collect()
+    }
+
     /// When the next upload attempt is due (Unix ms), if any bundle waits.
     pub fn next_attempt_at(&self) -> Result<Option<i64>, VaultError> {
         Ok(self
