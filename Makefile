@@ -118,3 +118,4 @@ soak: deps-rust
 	$(CARGO) build -p ghidanh-cli
 	GHIDANH_HARNESS_BUNDLES=1000 $(CARGO) test -p ghidanh-tests --test fault_harness -- --nocapture
 	GHIDANH_HARNESS_BUNDLES=1000 $(CARGO) test -p ghidanh-tests --test relay_fault_harness -- --nocapture
+	GHIDANH_HARNESS_BUNDLES=1000 $(CARGO) test -p ghidanh-tests --test stick_harness -- --nocapture

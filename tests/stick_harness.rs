@@ -20,6 +20,7 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, ensure, Context, Result};
+use ghidanh_tests::harness::HarnessSize;
 use ghidanh_tests::process::free_ports;
 use ghidanh_tests::registry::ghidanh_binary;
 use ghidanh_tests::relay::{RelayData, RelayProcess};
@@ -29,8 +30,6 @@ use serde_json::Value;
 
 /// `ghidanh kit-sim`'s operator passphrase (crates/cli/src/cmd/kit_sim.rs).
 const KIT_PASS: &str = "kit-sim passphrase";
-const KITS: usize = 3;
-const PER_KIT: usize = 8;
 /// Where the kits were provisioned to send: nothing listens (the kits have no network).
 const NO_NETWORK: &str = "http://127.0.0.1:9";
 
@@ -234,9 +233,19 @@ async fn kits_with_no_network_deliver_by_a_damaged_stick_through_a_killed_relay_
     };
     let _central = RegistryProcess::start(&data, &central_listen)?;
 
-    // 1. Kits in the field: provisioned, never online, each seals PER_KIT enrollments.
+    // Sizes as in the network harnesses (`GHIDANH_HARNESS_KITS` × `GHIDANH_HARNESS_BUNDLES`).
+    let HarnessSize {
+        kits: kits_n,
+        per_kit,
+        ..
+    } = HarnessSize::from_env();
+    ensure!(
+        kits_n >= 2 && per_kit >= 6,
+        "the stick harness needs 2 kits x 6 bundles at least"
+    );
+    // 1. Kits in the field: provisioned, never online, each seals per_kit enrollments.
     let mut children = Vec::new();
-    for i in 0..KITS {
+    for i in 0..kits_n {
         let prov = root.path().join(format!("kit-{i}.gdprov"));
         ghidanh(&[
             "device",
@@ -256,7 +265,7 @@ async fn kits_with_no_network_deliver_by_a_damaged_stick_through_a_killed_relay_
             .arg(&prov)
             .arg("--dir")
             .arg(&dir)
-            .args(["--enrollments", &PER_KIT.to_string()])
+            .args(["--enrollments", &per_kit.to_string()])
             .env("RUST_LOG", "off")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -274,18 +283,18 @@ async fn kits_with_no_network_deliver_by_a_damaged_stick_through_a_killed_relay_
             .iter()
             .filter_map(|b| b.as_str().map(str::to_owned))
             .collect();
-        ensure!(bundles.len() == PER_KIT, "{v}");
+        ensure!(bundles.len() == per_kit, "{v}");
         kits.push(Kit { dir, bundles });
     }
     let sealed: BTreeSet<String> = kits.iter().flat_map(|k| k.bundles.clone()).collect();
-    ensure!(sealed.len() == KITS * PER_KIT, "a bundle id sealed twice");
+    ensure!(sealed.len() == kits_n * per_kit, "a bundle id sealed twice");
 
     // 2. Every kit exports onto the same stick; the copy is damaged on the way.
     let stick = root.path().join("stick");
     for k in &kits {
         let v = k.export(&stick)?;
         ensure!(
-            v["bundles"].as_array().map(Vec::len) == Some(PER_KIT),
+            v["bundles"].as_array().map(Vec::len) == Some(per_kit),
             "{v}"
         );
         ensure!(
@@ -304,7 +313,7 @@ async fn kits_with_no_network_deliver_by_a_damaged_stick_through_a_killed_relay_
     bytes[at] ^= 0x20;
     std::fs::write(&flip_path, &bytes)?;
     let damaged: BTreeSet<String> = [cut.clone(), flipped.clone()].into();
-    let good = KITS * PER_KIT - damaged.len();
+    let good = kits_n * per_kit - damaged.len();
 
     // 3. The office imports (its relay is not running yet, so the kill below surely comes
     // mid-forwarding; later imports run beside the live relay): a per-file report, exit 1
@@ -314,7 +323,7 @@ async fn kits_with_no_network_deliver_by_a_damaged_stick_through_a_killed_relay_
         code == 1,
         "damaged files must make the exit code 1: {report:?}"
     );
-    ensure!(count(&report, "held", None) == good + KITS, "{report:?}");
+    ensure!(count(&report, "held", None) == good + kits_n, "{report:?}");
     for id in &damaged {
         let file = format!("bundles/{id}.gdbundle");
         let line = report
@@ -417,13 +426,13 @@ async fn kits_with_no_network_deliver_by_a_damaged_stick_through_a_killed_relay_
     ensure!(code == 0, "{report:?}");
     ensure!(count(&report, "held", None) == 2, "{report:?}");
     ensure!(count(&report, "accepted", None) == good, "{report:?}");
-    ensure!(count(&report, "already_held", None) == KITS, "{report:?}");
+    ensure!(count(&report, "already_held", None) == kits_n, "{report:?}");
     wait_forwarded(&http, &relay_url).await?;
     for k in &kits {
         let lines = k.import_receipts(&stick)?;
         let mine_damaged = k.bundles.iter().filter(|b| damaged.contains(*b)).count();
         ensure!(
-            count(&lines, "recorded", Some("accepted")) == PER_KIT - mine_damaged,
+            count(&lines, "recorded", Some("accepted")) == per_kit - mine_damaged,
             "{lines:?}"
         );
         ensure!(
@@ -491,7 +500,7 @@ async fn kits_with_no_network_deliver_by_a_damaged_stick_through_a_killed_relay_
     let (code, report) = office.import(&stick)?;
     ensure!(code == 0, "{report:?}");
     ensure!(
-        count(&report, "already_imported", None) == KITS * PER_KIT,
+        count(&report, "already_imported", None) == kits_n * per_kit,
         "{report:?}"
     );
     let (code, report) = office.import(&stick2)?;
@@ -554,7 +563,7 @@ async fn kits_with_no_network_deliver_by_a_damaged_stick_through_a_killed_relay_
         .count();
     ensure!(held == 0, "the relay still keeps {held} bundles' bytes");
     eprintln!(
-        "stick harness: {} bundles from {KITS} kits, 2 damaged on the stick, relay killed with {at_kill} pending, {:.1?}",
+        "stick harness: {} bundles from {kits_n} kits, 2 damaged on the stick, relay killed with {at_kill} pending, {:.1?}",
         sealed.len(),
         started.elapsed()
     );
