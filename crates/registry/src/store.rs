@@ -398,32 +398,85 @@ impl Store {
             .is_some())
     }
 
-    /// Stores an accepted bundle and its enrollment in one transaction.
+    /// Stores an accepted bundle and its enrollment in one transaction, with the receipt of
+    /// the resumable upload that brought it, if one did (`upload`: its id and the receipt).
     /// The blob must already be on disk: a committed row always has its file.
-    pub(crate) fn insert_accepted(&mut self, row: &AcceptedRow<'_>) -> Result<(), RegistryError> {
+    pub(crate) fn insert_accepted(
+        &mut self,
+        row: &AcceptedRow<'_>,
+        upload: Option<(&str, &[u8])>,
+    ) -> Result<(), RegistryError> {
         let tx = self.conn.transaction()?;
         insert_accepted_in(&tx, row)?;
+        if let Some((upload_id, receipt)) = upload {
+            complete_upload_in(&tx, upload_id, receipt)?;
+        }
         tx.commit()?;
         Ok(())
     }
 
-    pub(crate) fn insert_rejection(&self, row: &RejectionRow) -> Result<(), RegistryError> {
-        self.conn.execute(
-            "INSERT INTO rejections
-               (submission_sha256, bundle_id, device_id, reason, receipt_id, received_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![
-                row.submission_sha256.0.as_slice(),
-                row.bundle_id.map(|b| b.to_string()),
-                row.device_id.map(|d| d.to_string()),
-                row.reason,
-                row.receipt_id.to_string(),
-                row.received_at as i64
-            ],
-        )?;
+    /// Logs a refusal, with the receipt of the resumable upload that brought it, if one
+    /// did, in one transaction.
+    pub(crate) fn insert_rejection(
+        &mut self,
+        row: &RejectionRow,
+        upload: Option<(&str, &[u8])>,
+    ) -> Result<(), RegistryError> {
+        let tx = self.conn.transaction()?;
+        insert_rejection_in(&tx, row)?;
+        if let Some((upload_id, receipt)) = upload {
+            complete_upload_in(&tx, upload_id, receipt)?;
+        }
+        tx.commit()?;
         Ok(())
     }
 
+    /// Runs `f` with commits that are not forced to the disk (`synchronous=NORMAL`): they
+    /// survive the process being killed, and the next durable commit makes them durable
+    /// too (it syncs the WAL they are in), but a power cut before that may undo them. For
+    /// what the registry can lose and recover from: an upload's row and its offset.
+    fn soft<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, RegistryError>,
+    ) -> Result<T, RegistryError> {
+        self.conn.pragma_update(None, "synchronous", "NORMAL")?;
+        let result = f(&self.conn);
+        // Every other commit must reach the disk: back to FULL, or fail loudly.
+        self.conn.pragma_update(None, "synchronous", "FULL")?;
+        result
+    }
+}
+
+fn insert_rejection_in(tx: &Transaction<'_>, row: &RejectionRow) -> Result<(), RegistryError> {
+    tx.execute(
+        "INSERT INTO rejections
+               (submission_sha256, bundle_id, device_id, reason, receipt_id, received_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            row.submission_sha256.0.as_slice(),
+            row.bundle_id.map(|b| b.to_string()),
+            row.device_id.map(|d| d.to_string()),
+            row.reason,
+            row.receipt_id.to_string(),
+            row.received_at as i64
+        ],
+    )?;
+    Ok(())
+}
+
+fn complete_upload_in(
+    tx: &Transaction<'_>,
+    upload_id: &str,
+    receipt: &[u8],
+) -> Result<(), RegistryError> {
+    tx.execute(
+        "UPDATE uploads SET receipt = ?2, upload_offset = upload_length WHERE upload_id = ?1",
+        params![upload_id, receipt],
+    )?;
+    Ok(())
+}
+
+impl Store {
     pub(crate) fn accepted_bundles(&self) -> Result<Vec<ListedBundle>, RegistryError> {
         let mut stmt = self.conn.prepare(
             "SELECT bundle_id, device_id, receipt_id, received_at FROM bundles
@@ -511,44 +564,52 @@ impl Store {
         }))
     }
 
+    /// Creates an upload's row, softly (see `soft`): after a power cut the upload may be
+    /// unknown, and the kit creates it again.
     pub(crate) fn insert_upload(&self, row: &UploadRow, now: u64) -> Result<(), RegistryError> {
-        self.conn.execute(
-            "INSERT INTO uploads
+        self.soft(|conn| {
+            conn.execute(
+                "INSERT INTO uploads
                (upload_id, bundle_id, sha256, upload_length, upload_offset, created_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![
-                row.upload_id,
-                row.bundle_id.to_string(),
-                row.sha256.0.as_slice(),
-                row.length as i64,
-                row.offset as i64,
-                now as i64
-            ],
-        )?;
-        Ok(())
+                params![
+                    row.upload_id,
+                    row.bundle_id.to_string(),
+                    row.sha256.0.as_slice(),
+                    row.length as i64,
+                    row.offset as i64,
+                    now as i64
+                ],
+            )?;
+            Ok(())
+        })
     }
 
+    /// Moves an upload's durable offset, softly (see `soft`): its bytes are fsynced first,
+    /// so the offset is never past them; a power cut may only move it back.
     pub(crate) fn set_upload_offset(
         &self,
         upload_id: &str,
         offset: u64,
     ) -> Result<(), RegistryError> {
-        self.conn.execute(
-            "UPDATE uploads SET upload_offset = ?2 WHERE upload_id = ?1",
-            params![upload_id, offset as i64],
-        )?;
-        Ok(())
+        self.soft(|conn| {
+            conn.execute(
+                "UPDATE uploads SET upload_offset = ?2 WHERE upload_id = ?1",
+                params![upload_id, offset as i64],
+            )?;
+            Ok(())
+        })
     }
 
+    /// Keeps the receipt of a completed upload whose bytes stored nothing (a duplicate).
     pub(crate) fn complete_upload(
-        &self,
+        &mut self,
         upload_id: &str,
         receipt: &[u8],
     ) -> Result<(), RegistryError> {
-        self.conn.execute(
-            "UPDATE uploads SET receipt = ?2, upload_offset = upload_length WHERE upload_id = ?1",
-            params![upload_id, receipt],
-        )?;
+        let tx = self.conn.transaction()?;
+        complete_upload_in(&tx, upload_id, receipt)?;
+        tx.commit()?;
         Ok(())
     }
 
