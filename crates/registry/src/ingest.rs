@@ -16,11 +16,13 @@ use ghidanh_bundle::{
     BundleId, DeviceId, Envelope, Error as BundleError, Keyring, Payload, Receipt, ReceiptId,
     Recipients, RejectReason, Sha256, Verdict,
 };
+use std::sync::{Arc, Mutex};
+
 use ghidanh_record::{forbidden_biometrics, ValidRecord};
 use time::{macros::offset, Date, OffsetDateTime};
 
 use crate::blobs;
-use crate::store::{AcceptedRow, DeviceState, RejectionRow, Store};
+use crate::store::{AcceptedRow, DeviceState, Grouped, RejectionRow, Store};
 use crate::{Registry, RegistryError};
 
 /// The registry's answer to one submission.
@@ -86,7 +88,6 @@ pub(crate) fn ingest(
         bundle_id,
         verdict,
     };
-    let upload_receipt = |bytes: &[u8]| upload.map(|id| (id, bytes.to_vec()));
 
     // Until this returns, no other submission of this bundle id gets past its checks here.
     let _claim = envelope
@@ -105,15 +106,8 @@ pub(crate) fn ingest(
         Decision::Accept { payload, record } => {
             let receipt = receipt(Some(payload.bundle_id), Verdict::Accepted);
             let bytes = receipt.sign(keys);
-            let stored = store_accepted(
-                registry,
-                body,
-                &payload,
-                &record,
-                &receipt,
-                &bytes,
-                upload_receipt(&bytes),
-            )?;
+            let stored =
+                store_accepted(registry, body, &payload, &record, &receipt, &bytes, upload)?;
             match stored {
                 None => {
                     tracing::info!(
@@ -152,10 +146,9 @@ pub(crate) fn ingest(
                 receipt_id,
                 received_at: issued_at,
             };
-            let upload = upload_receipt(&bytes);
             registry
                 .lock()
-                .insert_rejection(&row, upload.as_ref().map(|(id, b)| (*id, &b[..])))?;
+                .insert_rejection(&row, upload.map(|id| (id, &bytes[..])))?;
             return Ok(Submission { receipt, bytes });
         }
         Refusal::Duplicate {
@@ -287,12 +280,9 @@ fn decide(
 /// The checks that must still hold at the commit, under the write lock: what `decide` read
 /// may have changed since (a revocation; another process on this data directory, such as
 /// `ghidanh relay import`; the same enrollment under another bundle id).
-fn recheck(
-    store: &Store,
-    payload: &Payload,
-    sha256: Sha256,
-) -> Result<Option<Refusal>, RegistryError> {
-    let (bundle_id, device_id) = (Some(payload.bundle_id), Some(payload.device_id));
+fn recheck(store: &Store, row: &AcceptedRow) -> Result<Option<Refusal>, RegistryError> {
+    let sha256 = row.submission_sha256;
+    let (bundle_id, device_id) = (Some(row.bundle_id), Some(row.device_id));
     let reject = |reason| {
         Ok(Some(Refusal::Reject {
             reason,
@@ -300,29 +290,41 @@ fn recheck(
             device_id,
         }))
     };
-    match store.device(payload.device_id)?.map(|d| d.state) {
+    match store.device(row.device_id)?.map(|d| d.state) {
         Some(DeviceState::Active) => {}
         Some(DeviceState::Revoked) => return reject(RejectReason::DeviceRevoked),
         _ => return reject(RejectReason::UnknownDevice),
     }
-    if let Some(stored) = store.bundle(payload.bundle_id)? {
+    if let Some(stored) = store.bundle(row.bundle_id)? {
         if stored.submission_sha256 == sha256 {
             return Ok(Some(Refusal::Duplicate {
-                bundle_id: payload.bundle_id,
+                bundle_id: row.bundle_id,
                 accepted_receipt_id: stored.receipt_id,
             }));
         }
         return reject(RejectReason::BundleIdConflict);
     }
-    if store.has_enrollment(&payload.enrollment_id.to_string())? {
+    if store.has_enrollment(&row.enrollment_id)? {
         return reject(RejectReason::Other("enrollment_id_conflict".into()));
     }
     Ok(None)
 }
 
-/// Writes the blob durably (outside the write lock), then, under it, checks again and
-/// commits its rows: a stored row always has its file. `None` when stored; otherwise the
-/// verdict the second look found.
+/// An accepted bundle whose blob is on disk, waiting for the group commit.
+pub(crate) struct Queued {
+    row: AcceptedRow,
+    /// Set by whichever submission committed the group, before it released the lock.
+    outcome: Arc<Mutex<Option<Grouped<Refusal>>>>,
+}
+
+/// Writes the blob durably (outside the write lock), then commits its rows: a stored row
+/// always has its file. `None` when stored; otherwise the verdict a second look under the
+/// write lock found.
+///
+/// Group commit: the row joins the queue, then its submission waits for the write lock.
+/// Whoever holds it next commits everything queued by then in one transaction (one fsync of
+/// the WAL for all of them, each row checked again first) and sets every outcome before
+/// letting go; a submission that gets the lock and finds its outcome set is done.
 fn store_accepted(
     registry: &Registry,
     body: &[u8],
@@ -330,33 +332,72 @@ fn store_accepted(
     record: &ValidRecord,
     receipt: &Receipt,
     receipt_bytes: &[u8],
-    upload: Option<(&str, Vec<u8>)>,
+    upload: Option<&str>,
 ) -> Result<Option<Refusal>, RegistryError> {
     let blob = registry.dir.blob(payload.bundle_id);
     // The claim on the bundle id keeps every other submission of it in this process away
     // from this file until the claim is released.
     blobs::write_durably(&blob, body)?;
-    let record_json =
-        serde_json::to_string(&record.to_input()).map_err(|_| RegistryError::Corrupt("record"))?;
-    let row = AcceptedRow {
-        bundle_id: payload.bundle_id,
-        device_id: payload.device_id,
-        submission_sha256: receipt.submission_sha256,
-        size: body.len() as u64,
-        receipt_id: receipt.receipt_id,
-        receipt: receipt_bytes,
-        received_at: receipt.issued_at,
-        enrollment_id: payload.enrollment_id.to_string(),
-        operator_id: payload.operator.id.to_string(),
-        personal_id: record.personal_id().as_str(),
-        record_json: &record_json,
-        captured_at: payload.captured_at,
+    let record_json = match serde_json::to_string(&record.to_input()) {
+        Ok(json) => json,
+        Err(_) => {
+            let _ = std::fs::remove_file(&blob);
+            return Err(RegistryError::Corrupt("record"));
+        }
     };
-    let mut store = registry.lock();
-    let committed = match recheck(&store, payload, receipt.submission_sha256) {
-        Ok(None) => store.insert_accepted(&row, upload.as_ref().map(|(id, b)| (*id, &b[..]))),
-        Ok(Some(refusal)) => {
+    let outcome = Arc::new(Mutex::new(None));
+    let queued = Queued {
+        row: AcceptedRow {
+            bundle_id: payload.bundle_id,
+            device_id: payload.device_id,
+            submission_sha256: receipt.submission_sha256,
+            size: body.len() as u64,
+            receipt_id: receipt.receipt_id,
+            receipt: receipt_bytes.to_vec(),
+            received_at: receipt.issued_at,
+            enrollment_id: payload.enrollment_id.to_string(),
+            operator_id: payload.operator.id.to_string(),
+            personal_id: record.personal_id().as_str().to_owned(),
+            record_json,
+            captured_at: payload.captured_at,
+            upload_id: upload.map(str::to_owned),
+        },
+        outcome: Arc::clone(&outcome),
+    };
+    lock(&registry.commit_queue).push(queued);
+    let store = registry.lock();
+    let mine = lock(&outcome).take();
+    let mine = match mine {
+        Some(committed) => committed,
+        None => {
+            let group = std::mem::take(&mut *lock(&registry.commit_queue));
+            let rows: Vec<&AcceptedRow> = group.iter().map(|q| &q.row).collect();
+            let results = store.insert_accepted_group(&rows, |s, row| recheck(s, row));
+            match results {
+                Ok(results) => {
+                    for (q, result) in group.iter().zip(results) {
+                        *lock(&q.outcome) = Some(result);
+                    }
+                }
+                Err(e) => {
+                    let message = e.to_string();
+                    for q in &group {
+                        *lock(&q.outcome) =
+                            Some(Grouped::Failed(RegistryError::GroupCommit(message.clone())));
+                    }
+                }
+            }
             drop(store);
+            lock(&outcome)
+                .take()
+                .unwrap_or(Grouped::Failed(RegistryError::GroupCommit(
+                    "the submission was not in its group".into(),
+                )))
+        }
+    };
+    match mine {
+        Grouped::Stored => Ok(None),
+        Grouped::Refused(refusal) => {
             // A row of this bundle id was committed by another process meanwhile: the file
             // is (or is about to be) that row's; leave it.
             if store_has_row(&refusal) {
@@ -365,17 +406,19 @@ fn store_accepted(
                 // No row points at the blob: remove it so the disk holds only stored bundles.
                 let _ = std::fs::remove_file(&blob);
             }
-            return Ok(Some(refusal));
+            Ok(Some(refusal))
         }
-        Err(e) => Err(e),
-    };
-    drop(store);
-    if let Err(e) = committed {
-        // No row points at the blob: remove it so the disk holds only stored bundles.
-        let _ = std::fs::remove_file(&blob);
-        return Err(e);
+        Grouped::Failed(e) => {
+            // No row points at the blob: remove it so the disk holds only stored bundles.
+            let _ = std::fs::remove_file(&blob);
+            Err(e)
+        }
     }
-    Ok(None)
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // Whatever a panicking holder left is a whole value (a queue, an outcome).
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// Whether the refusal `recheck` found means a row of the bundle id exists.

@@ -97,6 +97,8 @@ pub struct Registry {
     claims: Mutex<HashSet<BundleId>>,
     claim_released: Condvar,
     pub(crate) live_uploads: crate::uploads::LiveUploads,
+    /// Accepted bundles waiting for the next group commit (see `ingest`).
+    pub(crate) commit_queue: Mutex<Vec<ingest::Queued>>,
 }
 
 /// The right to ingest one bundle id: while it is held, no other submission of that id
@@ -134,6 +136,7 @@ impl Registry {
             claims: Mutex::new(HashSet::new()),
             claim_released: Condvar::new(),
             live_uploads: Default::default(),
+            commit_queue: Mutex::new(Vec::new()),
         })
     }
 

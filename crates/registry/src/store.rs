@@ -125,19 +125,31 @@ pub(crate) struct BundleRow {
 }
 
 /// Everything stored for an accepted bundle.
-pub(crate) struct AcceptedRow<'a> {
+pub(crate) struct AcceptedRow {
     pub(crate) bundle_id: BundleId,
     pub(crate) device_id: DeviceId,
     pub(crate) submission_sha256: Sha256,
     pub(crate) size: u64,
     pub(crate) receipt_id: ReceiptId,
-    pub(crate) receipt: &'a [u8],
+    pub(crate) receipt: Vec<u8>,
     pub(crate) received_at: u64,
     pub(crate) enrollment_id: String,
     pub(crate) operator_id: String,
-    pub(crate) personal_id: &'a str,
-    pub(crate) record_json: &'a str,
+    pub(crate) personal_id: String,
+    pub(crate) record_json: String,
     pub(crate) captured_at: u64,
+    /// The resumable upload that brought the bundle, if one did: its row keeps the receipt.
+    pub(crate) upload_id: Option<String>,
+}
+
+/// What [`Store::insert_accepted_group`] did with one row.
+pub(crate) enum Grouped<T> {
+    /// Committed.
+    Stored,
+    /// Not stored: the check said why.
+    Refused(T),
+    /// Not stored: inserting it failed (the others may be stored).
+    Failed(RegistryError),
 }
 
 /// A device's entry in the revocation list.
@@ -398,21 +410,56 @@ impl Store {
             .is_some())
     }
 
-    /// Stores an accepted bundle and its enrollment in one transaction, with the receipt of
-    /// the resumable upload that brought it, if one did (`upload`: its id and the receipt).
-    /// The blob must already be on disk: a committed row always has its file.
-    pub(crate) fn insert_accepted(
-        &mut self,
-        row: &AcceptedRow<'_>,
-        upload: Option<(&str, &[u8])>,
-    ) -> Result<(), RegistryError> {
-        let tx = self.conn.transaction()?;
-        insert_accepted_in(&tx, row)?;
-        if let Some((upload_id, receipt)) = upload {
-            complete_upload_in(&tx, upload_id, receipt)?;
+    /// Stores accepted bundles and their enrollments in one transaction, so one fsync makes
+    /// them all durable (group commit), each with the receipt of the resumable upload that
+    /// brought it, if one did. `check` runs first for each row, in order, seeing the rows
+    /// before it: `Some` refuses that row. A row that fails to insert is rolled back alone
+    /// (a savepoint per row). `Err` when the transaction itself fails: nothing is stored.
+    /// The blobs must already be on disk: a committed row always has its file.
+    pub(crate) fn insert_accepted_group<T>(
+        &self,
+        rows: &[&AcceptedRow],
+        mut check: impl FnMut(&Store, &AcceptedRow) -> Result<Option<T>, RegistryError>,
+    ) -> Result<Vec<Grouped<T>>, RegistryError> {
+        self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        let done = (|| {
+            let mut out = Vec::with_capacity(rows.len());
+            for row in rows {
+                self.conn.execute_batch("SAVEPOINT accepted")?;
+                let one = (|| {
+                    if let Some(refusal) = check(self, row)? {
+                        return Ok(Some(refusal));
+                    }
+                    insert_accepted_in(&self.conn, row)?;
+                    if let Some(upload_id) = &row.upload_id {
+                        complete_upload_in(&self.conn, upload_id, &row.receipt)?;
+                    }
+                    Ok(None)
+                })();
+                out.push(match one {
+                    Ok(None) => {
+                        self.conn.execute_batch("RELEASE accepted")?;
+                        Grouped::Stored
+                    }
+                    Ok(Some(refusal)) => {
+                        self.conn.execute_batch("RELEASE accepted")?;
+                        Grouped::Refused(refusal)
+                    }
+                    Err(e) => {
+                        self.conn
+                            .execute_batch("ROLLBACK TO accepted; RELEASE accepted")?;
+                        Grouped::Failed(e)
+                    }
+                });
+            }
+            self.conn.execute_batch("COMMIT")?;
+            Ok(out)
+        })();
+        if done.is_err() && !self.conn.is_autocommit() {
+            // Best effort: the error to report is the first one.
+            let _ = self.conn.execute_batch("ROLLBACK");
         }
-        tx.commit()?;
-        Ok(())
+        done
     }
 
     /// Logs a refusal, with the receipt of the resumable upload that brought it, if one
@@ -465,7 +512,7 @@ fn insert_rejection_in(tx: &Transaction<'_>, row: &RejectionRow) -> Result<(), R
 }
 
 fn complete_upload_in(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     upload_id: &str,
     receipt: &[u8],
 ) -> Result<(), RegistryError> {
@@ -640,7 +687,7 @@ impl Store {
     }
 }
 
-fn insert_accepted_in(tx: &Transaction<'_>, row: &AcceptedRow<'_>) -> Result<(), RegistryError> {
+fn insert_accepted_in(tx: &Connection, row: &AcceptedRow) -> Result<(), RegistryError> {
     tx.execute(
         "INSERT INTO bundles
            (bundle_id, device_id, submission_sha256, size, receipt_id, receipt, received_at)
