@@ -372,7 +372,7 @@ fn store_accepted(
         None => {
             let group = std::mem::take(&mut *lock(&registry.commit_queue));
             let rows: Vec<&AcceptedRow> = group.iter().map(|q| &q.row).collect();
-            let results = store.insert_accepted_group(&rows, |s, row| recheck(s, row));
+            let results = store.insert_accepted_group(&rows, recheck);
             match results {
                 Ok(results) => {
                     for (q, result) in group.iter().zip(results) {
