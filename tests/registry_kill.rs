@@ -1,6 +1,7 @@
 //! The real `ghidanh registry serve`, SIGKILLed in the middle of a resumable upload: after a
 //! restart on the same data folder the upload resumes from the offset the registry had made
-//! durable (never from zero, never past what it holds), completes, and is one enrollment.
+//! durable (its last checkpoint, `ghidanh_registry::CHECKPOINT`: never from zero once one
+//! passed, never past what it holds), completes, and is one enrollment.
 //! Needs `cargo build -p ghidanh-cli` first.
 
 #![forbid(unsafe_code)]
@@ -17,6 +18,9 @@ use ghidanh_tests::process::free_ports;
 use ghidanh_tests::{RegistryData, RegistryProcess};
 
 const PIECE: usize = 64 * 1024;
+/// `ghidanh_registry::CHECKPOINT`: the registry fsyncs a part file and commits its offset
+/// every this many bytes.
+const CHECKPOINT: u64 = 1024 * 1024;
 
 fn offset(resp: &reqwest::Response) -> Result<u64> {
     resp.headers()
@@ -49,12 +53,13 @@ async fn a_registry_sigkilled_mid_upload_resumes_from_its_durable_offset() -> Re
     ensure!(resp.status() == 200, "register: {}", resp.status());
     let payload = sample_payload(prov.device_id);
     let mut bundle = seal(&payload, &key, &prov.registry, 1_790_000_100)?;
-    // Make it a few pieces long, as a bundle with a portrait and ten fingers is: the sample's
-    // images are tiny, so pad the payload's face to ~300 KB and seal again.
-    if bundle.len() < 4 * PIECE {
+    // Past a checkpoint and a few pieces more: the sample's images are tiny, so pad the
+    // payload's face and seal again.
+    let checkpoint = CHECKPOINT as usize;
+    if bundle.len() < checkpoint + 4 * PIECE {
         let mut big = payload.clone();
         if let Some(face) = big.biometrics.face.as_mut() {
-            face.image = vec![0xA5; 300 * 1024];
+            face.image = vec![0xA5; checkpoint + 4 * PIECE];
         }
         bundle = seal(&big, &key, &prov.registry, 1_790_000_100)?;
     }
@@ -78,9 +83,9 @@ async fn a_registry_sigkilled_mid_upload_resumes_from_its_durable_offset() -> Re
     let path = location.strip_prefix(&base).unwrap_or(&location).to_owned();
     let url = format!("{base}{path}");
 
-    // Two whole pieces, answered: durable.
+    // Pieces up to the checkpoint and two more, answered: durable up to the checkpoint.
     let mut at = 0usize;
-    for _ in 0..2 {
+    for _ in 0..checkpoint / PIECE + 2 {
         let resp = http
             .patch(&url)
             .header("content-type", "application/partial-upload")
@@ -92,7 +97,8 @@ async fn a_registry_sigkilled_mid_upload_resumes_from_its_durable_offset() -> Re
         ensure!(resp.status() == 204, "append: {}", resp.status());
         at = usize::try_from(offset(&resp)?)?;
     }
-    ensure!(at == 2 * PIECE, "offset after two pieces: {at}");
+    let acknowledged = checkpoint + 2 * PIECE;
+    ensure!(at == acknowledged, "offset after the pieces: {at}");
 
     // A third piece in flight: headers and half its body written, then the registry dies.
     let mut sock = TcpStream::connect(&listen)?;
@@ -116,11 +122,10 @@ async fn a_registry_sigkilled_mid_upload_resumes_from_its_durable_offset() -> Re
     );
     let durable = usize::try_from(offset(&resp)?)?;
     ensure!(
-        (2 * PIECE..=2 * PIECE + PIECE / 2).contains(&durable),
-        "after the kill the registry holds {durable} bytes; it had acknowledged {} and been \
-         sent {}",
-        2 * PIECE,
-        2 * PIECE + PIECE / 2
+        (checkpoint..=acknowledged).contains(&durable),
+        "after the kill the registry holds {durable} bytes; it had checkpointed {checkpoint}, \
+         acknowledged {acknowledged} and been sent {}",
+        acknowledged + PIECE / 2
     );
 
     // The rest, from where the registry says it is.

@@ -4,11 +4,14 @@ use std::fs::{self, File};
 use std::io::Write;
 use std::path::Path;
 
+use rand::RngCore;
+
 use crate::RegistryError;
 
 /// Writes `bytes` to `path` so that, once this returns, the file survives a power cut:
 /// temp file, fsync, rename over the final name, fsync the directory (the rename is
-/// only durable once the directory entry is).
+/// only durable once the directory entry is). The temp file's name is random: two writers
+/// of one path never share a temp file, and the last rename wins whole.
 pub(crate) fn write_durably(path: &Path, bytes: &[u8]) -> Result<(), RegistryError> {
     let dir = path.parent().ok_or_else(|| {
         RegistryError::io(
@@ -18,7 +21,9 @@ pub(crate) fn write_durably(path: &Path, bytes: &[u8]) -> Result<(), RegistryErr
         )
     })?;
     let mut tmp_name = path.file_name().unwrap_or_default().to_os_string();
-    tmp_name.push(".tmp");
+    let mut nonce = [0u8; 8];
+    rand::thread_rng().fill_bytes(&mut nonce);
+    tmp_name.push(format!(".{}.tmp", hex::encode(nonce)));
     let tmp = dir.join(tmp_name);
     let result = (|| {
         let mut file = File::create(&tmp).map_err(|e| RegistryError::io("creating", &tmp, e))?;

@@ -54,6 +54,10 @@ pub enum RegistryError {
     /// No device with this id was ever provisioned here.
     #[error("no device {0} was provisioned by this registry")]
     UnknownDevice(ghidanh_bundle::DeviceId),
+    /// The transaction a submission's rows shared with others failed (group commit); the
+    /// first error, as text.
+    #[error("group commit: {0}")]
+    GroupCommit(String),
     /// A blocking task panicked or was cancelled.
     #[error("background task failed")]
     Task,

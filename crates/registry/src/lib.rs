@@ -41,4 +41,4 @@ pub use relay::{
 };
 pub use relay_forward::{forward, ForwardConfig};
 pub use serve::{serve, serve_relay, serve_with};
-pub use uploads::{Appended, UploadError, UploadState};
+pub use uploads::{Appended, UploadError, UploadState, CHECKPOINT};

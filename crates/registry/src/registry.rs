@@ -1,7 +1,8 @@
 //! A registry opened from its data directory: keys and store, shared by the HTTP handlers.
 
+use std::collections::HashSet;
 use std::path::Path;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Condvar, Mutex, MutexGuard};
 
 use ghidanh_bundle::{
     BundleId, DeviceId, KeyId, Keyring, ReceiptId, RegistryKeys, RegistryPublicKeys,
@@ -76,15 +77,47 @@ pub fn list_bundles(data_dir: &Path) -> Result<Vec<StoredBundle>, RegistryError>
         .collect())
 }
 
+/// Read connections kept for reuse; more may be open at once, only this many are kept.
+const READERS_KEPT: usize = 8;
+
 /// A running registry: its keys and its store.
 ///
-/// Every call that touches the store takes one lock, so ingestion is serialised: two
-/// identical submissions racing each other give one acceptance and one duplicate.
+/// Writes to the store go through one connection under one lock ([`Registry::lock`]),
+/// held only for the final checks and the commit: verifying, opening, validating and the
+/// blob's fsync run outside it, concurrently (see `ingest`). Reads before that go through
+/// a pool of read connections (SQLite in WAL mode: readers never wait for the writer).
+/// Submissions of the same bundle id are taken one at a time ([`Registry::claim`]), so
+/// two identical submissions racing each other give one acceptance and one duplicate.
 /// Calls block; async callers run them in `spawn_blocking`.
 pub struct Registry {
     pub(crate) dir: DataDir,
     pub(crate) keys: Keyring,
     store: Mutex<Store>,
+    readers: Mutex<Vec<Store>>,
+    claims: Mutex<HashSet<BundleId>>,
+    claim_released: Condvar,
+    pub(crate) live_uploads: crate::uploads::LiveUploads,
+    /// Accepted bundles waiting for the next group commit (see `ingest`).
+    pub(crate) commit_queue: Mutex<Vec<ingest::Queued>>,
+}
+
+/// The right to ingest one bundle id: while it is held, no other submission of that id
+/// in this process gets past its duplicate check. Released on drop.
+pub(crate) struct Claim<'a> {
+    registry: &'a Registry,
+    bundle_id: BundleId,
+}
+
+impl Drop for Claim<'_> {
+    fn drop(&mut self) {
+        let mut claims = self
+            .registry
+            .claims
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        claims.remove(&self.bundle_id);
+        self.registry.claim_released.notify_all();
+    }
 }
 
 impl Registry {
@@ -99,6 +132,11 @@ impl Registry {
             dir,
             keys,
             store: Mutex::new(store),
+            readers: Mutex::new(Vec::new()),
+            claims: Mutex::new(HashSet::new()),
+            claim_released: Condvar::new(),
+            live_uploads: Default::default(),
+            commit_queue: Mutex::new(Vec::new()),
         })
     }
 
@@ -116,14 +154,7 @@ impl Registry {
     ///
     /// Only a failure of the registry itself is an `Err`; every refusal is a rejected receipt.
     pub fn ingest(&self, body: &[u8]) -> Result<Submission, RegistryError> {
-        let mut store = self.lock();
-        ingest::ingest(
-            &mut store,
-            &self.dir,
-            &self.keys,
-            body,
-            OffsetDateTime::now_utc(),
-        )
+        ingest::ingest(self, body, None, None, OffsetDateTime::now_utc())
     }
 
     /// Registers a device key with its one-time token.
@@ -138,8 +169,7 @@ impl Registry {
         bundle_id: BundleId,
     ) -> Result<Option<ReceiptId>, RegistryError> {
         Ok(self
-            .lock()
-            .bundle(bundle_id)?
+            .read(|s| s.bundle(bundle_id))?
             .map(|BundleRow { receipt_id, .. }| receipt_id))
     }
 
@@ -149,13 +179,49 @@ impl Registry {
         &self,
         bundle_id: BundleId,
     ) -> Result<Option<Vec<u8>>, RegistryError> {
-        self.lock().accepted_receipt_bytes(bundle_id)
+        self.read(|s| s.accepted_receipt_bytes(bundle_id))
     }
 
+    /// The write connection. Held only for short checks and commits.
     pub(crate) fn lock(&self) -> MutexGuard<'_, Store> {
         // A panic while holding the lock cannot leave the store half-written (SQLite
         // transactions roll back), so a poisoned lock is safe to keep using.
         self.store.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Runs `f` on a read connection from the pool (opened if none is free): it sees every
+    /// committed write and never waits for the writer's lock.
+    pub(crate) fn read<T>(
+        &self,
+        f: impl FnOnce(&Store) -> Result<T, RegistryError>,
+    ) -> Result<T, RegistryError> {
+        let kept = self.readers.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        let store = match kept {
+            Some(s) => s,
+            None => Store::open(&self.dir.db())?,
+        };
+        let result = f(&store);
+        let mut pool = self.readers.lock().unwrap_or_else(|p| p.into_inner());
+        if pool.len() < READERS_KEPT {
+            pool.push(store);
+        }
+        result
+    }
+
+    /// Waits until no other submission of `bundle_id` is being ingested, then claims it.
+    pub(crate) fn claim(&self, bundle_id: BundleId) -> Claim<'_> {
+        let mut claims = self.claims.lock().unwrap_or_else(|p| p.into_inner());
+        while claims.contains(&bundle_id) {
+            claims = self
+                .claim_released
+                .wait(claims)
+                .unwrap_or_else(|p| p.into_inner());
+        }
+        claims.insert(bundle_id);
+        Claim {
+            registry: self,
+            bundle_id,
+        }
     }
 
     #[cfg(test)]

@@ -125,19 +125,31 @@ pub(crate) struct BundleRow {
 }
 
 /// Everything stored for an accepted bundle.
-pub(crate) struct AcceptedRow<'a> {
+pub(crate) struct AcceptedRow {
     pub(crate) bundle_id: BundleId,
     pub(crate) device_id: DeviceId,
     pub(crate) submission_sha256: Sha256,
     pub(crate) size: u64,
     pub(crate) receipt_id: ReceiptId,
-    pub(crate) receipt: &'a [u8],
+    pub(crate) receipt: Vec<u8>,
     pub(crate) received_at: u64,
     pub(crate) enrollment_id: String,
     pub(crate) operator_id: String,
-    pub(crate) personal_id: &'a str,
-    pub(crate) record_json: &'a str,
+    pub(crate) personal_id: String,
+    pub(crate) record_json: String,
     pub(crate) captured_at: u64,
+    /// The resumable upload that brought the bundle, if one did: its row keeps the receipt.
+    pub(crate) upload_id: Option<String>,
+}
+
+/// What [`Store::insert_accepted_group`] did with one row.
+pub(crate) enum Grouped<T> {
+    /// Committed.
+    Stored,
+    /// Not stored: the check said why.
+    Refused(T),
+    /// Not stored: inserting it failed (the others may be stored).
+    Failed(RegistryError),
 }
 
 /// A device's entry in the revocation list.
@@ -398,32 +410,120 @@ impl Store {
             .is_some())
     }
 
-    /// Stores an accepted bundle and its enrollment in one transaction.
-    /// The blob must already be on disk: a committed row always has its file.
-    pub(crate) fn insert_accepted(&mut self, row: &AcceptedRow<'_>) -> Result<(), RegistryError> {
+    /// Stores accepted bundles and their enrollments in one transaction, so one fsync makes
+    /// them all durable (group commit), each with the receipt of the resumable upload that
+    /// brought it, if one did. `check` runs first for each row, in order, seeing the rows
+    /// before it: `Some` refuses that row. A row that fails to insert is rolled back alone
+    /// (a savepoint per row). `Err` when the transaction itself fails: nothing is stored.
+    /// The blobs must already be on disk: a committed row always has its file.
+    pub(crate) fn insert_accepted_group<T>(
+        &self,
+        rows: &[&AcceptedRow],
+        mut check: impl FnMut(&Store, &AcceptedRow) -> Result<Option<T>, RegistryError>,
+    ) -> Result<Vec<Grouped<T>>, RegistryError> {
+        self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        let done = (|| {
+            let mut out = Vec::with_capacity(rows.len());
+            for row in rows {
+                self.conn.execute_batch("SAVEPOINT accepted")?;
+                let one = (|| {
+                    if let Some(refusal) = check(self, row)? {
+                        return Ok(Some(refusal));
+                    }
+                    insert_accepted_in(&self.conn, row)?;
+                    if let Some(upload_id) = &row.upload_id {
+                        complete_upload_in(&self.conn, upload_id, &row.receipt)?;
+                    }
+                    Ok(None)
+                })();
+                out.push(match one {
+                    Ok(None) => {
+                        self.conn.execute_batch("RELEASE accepted")?;
+                        Grouped::Stored
+                    }
+                    Ok(Some(refusal)) => {
+                        self.conn.execute_batch("RELEASE accepted")?;
+                        Grouped::Refused(refusal)
+                    }
+                    Err(e) => {
+                        self.conn
+                            .execute_batch("ROLLBACK TO accepted; RELEASE accepted")?;
+                        Grouped::Failed(e)
+                    }
+                });
+            }
+            self.conn.execute_batch("COMMIT")?;
+            Ok(out)
+        })();
+        if done.is_err() && !self.conn.is_autocommit() {
+            // Best effort: the error to report is the first one.
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+        done
+    }
+
+    /// Logs a refusal, with the receipt of the resumable upload that brought it, if one
+    /// did, in one transaction.
+    pub(crate) fn insert_rejection(
+        &mut self,
+        row: &RejectionRow,
+        upload: Option<(&str, &[u8])>,
+    ) -> Result<(), RegistryError> {
         let tx = self.conn.transaction()?;
-        insert_accepted_in(&tx, row)?;
+        insert_rejection_in(&tx, row)?;
+        if let Some((upload_id, receipt)) = upload {
+            complete_upload_in(&tx, upload_id, receipt)?;
+        }
         tx.commit()?;
         Ok(())
     }
 
-    pub(crate) fn insert_rejection(&self, row: &RejectionRow) -> Result<(), RegistryError> {
-        self.conn.execute(
-            "INSERT INTO rejections
+    /// Runs `f` with commits that are not forced to the disk (`synchronous=NORMAL`): they
+    /// survive the process being killed, and the next durable commit makes them durable
+    /// too (it syncs the WAL they are in), but a power cut before that may undo them. For
+    /// what the registry can lose and recover from: an upload's row and its offset.
+    fn soft<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, RegistryError>,
+    ) -> Result<T, RegistryError> {
+        self.conn.pragma_update(None, "synchronous", "NORMAL")?;
+        let result = f(&self.conn);
+        // Every other commit must reach the disk: back to FULL, or fail loudly.
+        self.conn.pragma_update(None, "synchronous", "FULL")?;
+        result
+    }
+}
+
+fn insert_rejection_in(tx: &Transaction<'_>, row: &RejectionRow) -> Result<(), RegistryError> {
+    tx.execute(
+        "INSERT INTO rejections
                (submission_sha256, bundle_id, device_id, reason, receipt_id, received_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![
-                row.submission_sha256.0.as_slice(),
-                row.bundle_id.map(|b| b.to_string()),
-                row.device_id.map(|d| d.to_string()),
-                row.reason,
-                row.receipt_id.to_string(),
-                row.received_at as i64
-            ],
-        )?;
-        Ok(())
-    }
+        params![
+            row.submission_sha256.0.as_slice(),
+            row.bundle_id.map(|b| b.to_string()),
+            row.device_id.map(|d| d.to_string()),
+            row.reason,
+            row.receipt_id.to_string(),
+            row.received_at as i64
+        ],
+    )?;
+    Ok(())
+}
 
+fn complete_upload_in(
+    tx: &Connection,
+    upload_id: &str,
+    receipt: &[u8],
+) -> Result<(), RegistryError> {
+    tx.execute(
+        "UPDATE uploads SET receipt = ?2, upload_offset = upload_length WHERE upload_id = ?1",
+        params![upload_id, receipt],
+    )?;
+    Ok(())
+}
+
+impl Store {
     pub(crate) fn accepted_bundles(&self) -> Result<Vec<ListedBundle>, RegistryError> {
         let mut stmt = self.conn.prepare(
             "SELECT bundle_id, device_id, receipt_id, received_at FROM bundles
@@ -511,44 +611,52 @@ impl Store {
         }))
     }
 
+    /// Creates an upload's row, softly (see `soft`): after a power cut the upload may be
+    /// unknown, and the kit creates it again.
     pub(crate) fn insert_upload(&self, row: &UploadRow, now: u64) -> Result<(), RegistryError> {
-        self.conn.execute(
-            "INSERT INTO uploads
+        self.soft(|conn| {
+            conn.execute(
+                "INSERT INTO uploads
                (upload_id, bundle_id, sha256, upload_length, upload_offset, created_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![
-                row.upload_id,
-                row.bundle_id.to_string(),
-                row.sha256.0.as_slice(),
-                row.length as i64,
-                row.offset as i64,
-                now as i64
-            ],
-        )?;
-        Ok(())
+                params![
+                    row.upload_id,
+                    row.bundle_id.to_string(),
+                    row.sha256.0.as_slice(),
+                    row.length as i64,
+                    row.offset as i64,
+                    now as i64
+                ],
+            )?;
+            Ok(())
+        })
     }
 
+    /// Moves an upload's durable offset, softly (see `soft`): its bytes are fsynced first,
+    /// so the offset is never past them; a power cut may only move it back.
     pub(crate) fn set_upload_offset(
         &self,
         upload_id: &str,
         offset: u64,
     ) -> Result<(), RegistryError> {
-        self.conn.execute(
-            "UPDATE uploads SET upload_offset = ?2 WHERE upload_id = ?1",
-            params![upload_id, offset as i64],
-        )?;
-        Ok(())
+        self.soft(|conn| {
+            conn.execute(
+                "UPDATE uploads SET upload_offset = ?2 WHERE upload_id = ?1",
+                params![upload_id, offset as i64],
+            )?;
+            Ok(())
+        })
     }
 
+    /// Keeps the receipt of a completed upload whose bytes stored nothing (a duplicate).
     pub(crate) fn complete_upload(
-        &self,
+        &mut self,
         upload_id: &str,
         receipt: &[u8],
     ) -> Result<(), RegistryError> {
-        self.conn.execute(
-            "UPDATE uploads SET receipt = ?2, upload_offset = upload_length WHERE upload_id = ?1",
-            params![upload_id, receipt],
-        )?;
+        let tx = self.conn.transaction()?;
+        complete_upload_in(&tx, upload_id, receipt)?;
+        tx.commit()?;
         Ok(())
     }
 
@@ -579,7 +687,7 @@ impl Store {
     }
 }
 
-fn insert_accepted_in(tx: &Transaction<'_>, row: &AcceptedRow<'_>) -> Result<(), RegistryError> {
+fn insert_accepted_in(tx: &Connection, row: &AcceptedRow) -> Result<(), RegistryError> {
     tx.execute(
         "INSERT INTO bundles
            (bundle_id, device_id, submission_sha256, size, receipt_id, receipt, received_at)

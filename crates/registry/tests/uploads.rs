@@ -9,7 +9,7 @@ use ghidanh_bundle::{
     seal, DeviceKey, DeviceRegistration, Payload, Provisioning, Receipt, Sha256, Verdict,
 };
 use ghidanh_record::EnrollmentInput;
-use ghidanh_registry::{app, init, provision_device, Registry, BUNDLE_BODY_LIMIT};
+use ghidanh_registry::{app, init, provision_device, Registry, BUNDLE_BODY_LIMIT, CHECKPOINT};
 use reqwest::StatusCode;
 
 struct Server {
@@ -64,6 +64,11 @@ fn fixture() -> Fixture {
 impl Fixture {
     /// A valid sealed bundle of about 400 KB (a real portrait's size).
     fn bundle(&self) -> Vec<u8> {
+        self.bundle_with_face(400_000)
+    }
+
+    /// A valid sealed bundle with a face image of `face` bytes.
+    fn bundle_with_face(&self, face_len: usize) -> Vec<u8> {
         let mut p: Payload = ghidanh_bundle::testkit::sample_payload(self.provisioning.device_id);
         p.record = EnrollmentInput {
             birth_name: "Lê Thị Hoa".into(),
@@ -73,7 +78,7 @@ impl Fixture {
             ..Default::default()
         };
         if let Some(face) = p.biometrics.face.as_mut() {
-            face.image = [0xff, 0xd8, 0xff, 0xe0].repeat(100_000);
+            face.image = [0xff, 0xd8, 0xff, 0xe0].repeat(face_len / 4);
         }
         seal(&p, &self.device, &self.provisioning.registry, 1_790_000_100).unwrap()
     }
@@ -184,18 +189,33 @@ async fn pieces_with_offsets_complete_into_the_signed_receipt_and_creation_is_id
         assert_eq!(r.status(), StatusCode::NO_CONTENT);
         at += PIECE;
         assert_eq!(header(&r, "upload-offset"), at.to_string());
+        // HEAD tells what this registry process received (in the part file, not yet
+        // fsynced under a checkpoint's worth): a kit whose link dropped resumes from there.
         assert_eq!(offset_of(&http, &upload).await.1, at.to_string());
     }
 
-    // A stale offset (a piece sent twice) is refused with where the registry really is.
-    let r = patch(&http, &upload, 0, &bundle[..PIECE], false).await;
+    // An offset past what was received (a piece of a later attempt, or a hostile one) is
+    // refused with where the registry really is.
+    let ahead = at + PIECE;
+    let r = patch(&http, &upload, ahead as u64, &bundle[..PIECE], false).await;
     assert_eq!(r.status(), StatusCode::CONFLICT);
     assert_eq!(header(&r, "upload-offset"), at.to_string());
     let body = json(r).await;
     assert_eq!(body["code"], "mismatching_upload_offset");
     assert_eq!(body["expectedOffset"], at as u64);
-    assert_eq!(body["providedOffset"], 0);
+    assert_eq!(body["providedOffset"], ahead as u64);
     assert_eq!(offset_of(&http, &upload).await.1, at.to_string());
+    // A kit resuming from an older offset (the durable one a restarted registry told it)
+    // is taken too, and goes on from there.
+    let r = patch(&http, &upload, 0, &bundle[..PIECE], false).await;
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert_eq!(header(&r, "upload-offset"), PIECE.to_string());
+    let mut at = PIECE;
+    while bundle.len() - at > PIECE {
+        let r = patch(&http, &upload, at as u64, &bundle[at..at + PIECE], false).await;
+        assert_eq!(r.status(), StatusCode::NO_CONTENT);
+        at += PIECE;
+    }
 
     // The registry says the receipt is not there yet.
     let r = http.get(&upload).send().await.unwrap();
@@ -455,24 +475,24 @@ async fn hostile_or_missing_headers_get_json_4xx_never_a_panic() {
 async fn a_registry_restarted_mid_upload_resumes_from_its_durable_offset() {
     let f = fixture();
     let http = reqwest::Client::new();
-    let bundle = f.bundle();
+    // Past one checkpoint: the pieces up to it are fsynced and their offset committed.
+    let bundle = f.bundle_with_face(CHECKPOINT as usize + 3 * PIECE);
+    let checkpointed = (CHECKPOINT as usize).div_ceil(PIECE) * PIECE;
     let first = start(f.dir.path()).await;
     let upload = created(&http, &first.url, &bundle).await;
     let path = upload.trim_start_matches(&first.url).to_owned();
-    for i in 0..2 {
-        let r = patch(
-            &http,
-            &upload,
-            (i * PIECE) as u64,
-            &bundle[i * PIECE..(i + 1) * PIECE],
-            false,
-        )
-        .await;
+    let mut at = 0;
+    while at < checkpointed + PIECE {
+        let r = patch(&http, &upload, at as u64, &bundle[at..at + PIECE], false).await;
         assert_eq!(r.status(), StatusCode::NO_CONTENT);
+        at += PIECE;
+        // While this process holds the upload, HEAD tells what it received.
+        assert_eq!(offset_of(&http, &upload).await.1, at.to_string());
     }
     drop(first);
     // A crash after bytes reached the file but before their offset committed leaves them
-    // past the durable offset: the next piece must overwrite them, not follow them.
+    // past the durable offset (here a received piece and some garbage): the next piece
+    // must overwrite them, not follow them.
     let upload_id = path.rsplit('/').next().unwrap();
     let part = f.dir.path().join(format!("blobs/uploads/{upload_id}.part"));
     let mut file = std::fs::OpenOptions::new()
@@ -487,17 +507,22 @@ async fn a_registry_restarted_mid_upload_resumes_from_its_durable_offset() {
     let upload = format!("{}{}", second.url, path);
     let (status, offset, complete) = offset_of(&http, &upload).await;
     assert_eq!((status, complete.as_str()), (StatusCode::NO_CONTENT, "?0"));
-    assert_eq!(offset, (2 * PIECE).to_string());
+    assert_eq!(offset, checkpointed.to_string());
     // Creation after the restart finds the same upload at the same offset.
     let r = create(&http, &second.url, &bundle).await;
     assert_eq!(header(&r, "location"), path);
-    assert_eq!(header(&r, "upload-offset"), (2 * PIECE).to_string());
+    assert_eq!(header(&r, "upload-offset"), checkpointed.to_string());
+    // The piece after the checkpoint is not taken twice over: the registry holds only up
+    // to the checkpoint now.
+    let r = patch(&http, &upload, at as u64, &bundle[at..at + PIECE], false).await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    assert_eq!(header(&r, "upload-offset"), checkpointed.to_string());
 
     let r = patch(
         &http,
         &upload,
-        (2 * PIECE) as u64,
-        &bundle[2 * PIECE..],
+        checkpointed as u64,
+        &bundle[checkpointed..],
         true,
     )
     .await;

@@ -389,7 +389,8 @@ impl Client {
     }
 }
 
-/// Size of one appended piece: a dropped connection costs at most this much again.
+/// Size of one appended piece. After a dropped connection the kit resumes from the offset
+/// `HEAD` reports, the registry's last checkpoint (at most 1 MiB back on this registry).
 pub const PIECE: usize = 64 * 1024;
 /// Resumptions within one `upload` call; past them the worker's backoff takes over (and
 /// the next call resumes too: the registry finds the upload by bundle id and digest).

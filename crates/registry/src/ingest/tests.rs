@@ -385,3 +385,48 @@ fn a_device_revoked_before_it_registered_is_refused_with_a_signed_device_revoked
     let bytes = seal(&payload(device_id), &key, f.registry.public_keys(), 1).unwrap();
     assert_eq!(rejected(&f, &bytes), "device_revoked");
 }
+
+#[test]
+fn racing_submissions_store_each_bundle_once() {
+    let f = Fixture::new();
+    let same = f.seal(&f.payload());
+    let others: Vec<Vec<u8>> = (0..6).map(|_| f.seal(&f.payload())).collect();
+    // One enrollment under two bundle ids: a kit bug, at most one may be stored.
+    let mut twin_a = f.payload();
+    twin_a.record.personal_id = "001090100042".into();
+    let mut twin_b = twin_a.clone();
+    twin_b.bundle_id = ghidanh_bundle::BundleId::new();
+    let twins = [f.seal(&twin_a), f.seal(&twin_b)];
+    let submit = |bytes: &[u8]| f.registry.ingest(bytes).unwrap().receipt.verdict;
+    let verdicts = std::thread::scope(|s| {
+        let same: Vec<_> = (0..6).map(|_| s.spawn(|| submit(&same))).collect();
+        let others: Vec<_> = others.iter().map(|b| s.spawn(|| submit(b))).collect();
+        let twins: Vec<_> = twins.iter().map(|b| s.spawn(|| submit(b))).collect();
+        let join = |v: Vec<std::thread::ScopedJoinHandle<'_, Verdict>>| -> Vec<Verdict> {
+            v.into_iter().map(|h| h.join().unwrap()).collect()
+        };
+        (join(same), join(others), join(twins))
+    });
+    let (same, others, twins) = verdicts;
+    let accepted = same.iter().filter(|v| **v == Verdict::Accepted).count();
+    let duplicates = same
+        .iter()
+        .filter(|v| matches!(v, Verdict::Duplicate { .. }))
+        .count();
+    assert_eq!((accepted, duplicates), (1, 5), "{same:?}");
+    assert!(others.iter().all(|v| *v == Verdict::Accepted), "{others:?}");
+    let twin_accepted = twins.iter().filter(|v| **v == Verdict::Accepted).count();
+    assert_eq!(twin_accepted, 1, "{twins:?}");
+    assert!(twins.iter().any(|v| matches!(
+        v,
+        Verdict::Rejected(RejectReason::Other(code)) if code == "enrollment_id_conflict"
+    )));
+    assert_eq!(count(&f, "bundles"), 1 + 6 + 1);
+    assert_eq!(count(&f, "enrollments"), 1 + 6 + 1);
+    // The disk holds the stored bundles' blobs and nothing else (no temp files).
+    let blobs = std::fs::read_dir(f.registry.dir().blobs())
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().file_type().unwrap().is_file())
+        .count();
+    assert_eq!(blobs, 8);
+}
