@@ -85,6 +85,8 @@ pub struct Registry {
     pub(crate) dir: DataDir,
     pub(crate) keys: Keyring,
     store: Mutex<Store>,
+    /// The reference updates installed and served (`reference.rs`).
+    pub(crate) reference: crate::reference::Published,
 }
 
 impl Registry {
@@ -95,10 +97,14 @@ impl Registry {
         let dir = DataDir::new(data_dir);
         let keys = keys_file::read(&dir.key_file())?;
         let store = Store::open(&dir.db())?;
+        // Validate with the published reference updates from the first bundle on.
+        let reference = crate::reference::Published::default();
+        reference.refresh(&dir, &keys)?;
         Ok(Registry {
             dir,
             keys,
             store: Mutex::new(store),
+            reference,
         })
     }
 
