@@ -4,17 +4,22 @@
 //! uploads every sealed bundle in the outbox, oldest first. It verifies each receipt's
 //! signature and that it is about the bytes sent before the vault changes any state.
 //! Failures back off exponentially with jitter; nothing here ever blocks the UI.
+//! Down-sync: the device revocation (a verified `device_revoked` wipes the vault) and the
+//! registry's signed reference updates ([`reference`]).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 mod backoff;
 mod client;
 mod error;
+pub mod reference;
 pub mod stick;
 mod worker;
 
 pub use backoff::Backoff;
-pub use client::{verify_relay_certificate, Client, Registration, UploadAnswer, PIECE};
+pub use client::{
+    verify_relay_certificate, Client, OfferedUpdate, Registration, UploadAnswer, PIECE,
+};
 pub use error::SyncError;
 pub use worker::{
     spawn, SyncActivity, SyncConfig, SyncHandle, SyncProblem, CUSTODY_PENDING_SETTING,
