@@ -161,8 +161,9 @@ pub struct Fetched {
 }
 
 /// Asks the registry for updates if the last check is older than [`REFERENCE_INTERVAL`], and
-/// installs what it accepts. A failure to reach the registry is `Err` (the check is tried again
-/// at the next pass); whatever it answers, good or refused, counts as the check.
+/// installs what it accepts. A failure to reach the registry, or an answer that is not the
+/// documented one, is `Err` and the check is tried again at the next pass; an answer of
+/// updates, good or refused, or a 404/405 (a registry without the route) counts as the check.
 pub async fn check_for_updates(
     vault: &Arc<Vault>,
     client: &Client,
@@ -180,11 +181,26 @@ pub async fn check_for_updates(
         .iter()
         .filter_map(|l| installed.get(l.name()).map(|v| (l.name(), v)))
         .collect();
-    let offered = client.reference_updates(&have).await?;
-    on_vault(vault, move |v| {
-        v.set_setting(REFERENCE_CHECKED_SETTING, &now_ms.to_string())
-    })
-    .await?;
+    let answer = client.reference_updates(&have).await;
+    // Any answer is the check, a registry (or relay) from before these updates too (404/405):
+    // asking it at every pass would change nothing.
+    let no_route = matches!(
+        answer,
+        Err(SyncError::Http {
+            status: 404 | 405,
+            ..
+        })
+    );
+    if answer.is_ok() || no_route {
+        on_vault(vault, move |v| {
+            v.set_setting(REFERENCE_CHECKED_SETTING, &now_ms.to_string())
+        })
+        .await?;
+    }
+    if no_route {
+        return Ok(None);
+    }
+    let offered = answer?;
     let mut fetched = Fetched::default();
     let mut accepted: Vec<(ReferenceUpdate, Vec<u8>)> = Vec::new();
     for o in offered {
