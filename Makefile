@@ -117,3 +117,5 @@ soak: deps-rust
 	GHIDANH_CRASH_ROUNDS=$(SOAK_ROUNDS) $(CARGO) test -p ghidanh-vault --test crash -- --nocapture
 	$(CARGO) build -p ghidanh-cli
 	GHIDANH_HARNESS_BUNDLES=1000 $(CARGO) test -p ghidanh-tests --test fault_harness -- --nocapture
+	GHIDANH_HARNESS_BUNDLES=1000 $(CARGO) test -p ghidanh-tests --test relay_fault_harness -- --nocapture
+	GHIDANH_HARNESS_BUNDLES=1000 $(CARGO) test -p ghidanh-tests --test stick_harness -- --nocapture

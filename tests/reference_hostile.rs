@@ -173,6 +173,7 @@ fn tampered_foreign_mislabelled_and_old_updates_are_refused_and_the_old_list_sta
             },
             request_timeout: Duration::from_secs(5),
             idle_poll: Duration::from_millis(300),
+            budget: ghidanh_sync::Budget::UNLIMITED,
         },
         idle_lock: Duration::ZERO,
     };

@@ -17,7 +17,7 @@ use ghidanh_bundle::{Envelope, Provisioning, Sha256, Verdict};
 use ghidanh_kit::{
     EnrollmentId, EnrollmentInput, EnrollmentState, EnrollmentSummary, KdfParams, Kit, KitConfig,
 };
-use ghidanh_sync::{Backoff, Client, SyncConfig, UploadAnswer};
+use ghidanh_sync::{Backoff, Client, ReceiptLookup, SyncConfig, UploadAnswer};
 use ghidanh_tests::process::free_ports;
 use ghidanh_tests::relay::{RelayData, RelayProcess};
 use ghidanh_tests::{ghidanh, RegistryData, RegistryProcess};
@@ -34,6 +34,7 @@ fn kit_config(root: &Path, provisioning: PathBuf) -> KitConfig {
             },
             request_timeout: Duration::from_secs(5),
             idle_poll: Duration::from_millis(300),
+            budget: ghidanh_sync::Budget::UNLIMITED,
         },
         idle_lock: Duration::ZERO,
     }
@@ -227,20 +228,22 @@ async fn the_same_bundle_sent_twice_to_the_relay_is_one_enrollment_at_central() 
     };
     ensure!(b1 == b2, "two custody receipts for the same bytes");
     ensure!(c1.submission_sha256 == Sha256::of(&bytes) && c1.bundle_id == bundle_id);
-    ensure!(client
-        .central_receipt(bundle_id, Sha256::of(&bytes))
-        .await?
-        .is_none());
+    ensure!(matches!(
+        client
+            .central_receipt(bundle_id, Sha256::of(&bytes))
+            .await?,
+        ReceiptLookup::Pending
+    ));
 
     // Central back: one enrollment; the relay now answers the bytes with central's receipt.
     let _central = RegistryProcess::start(&data, &central_listen)?;
     let start = Instant::now();
     let (receipt, _) = loop {
-        if let Some(r) = client
+        if let ReceiptLookup::Known(receipt, bytes) = client
             .central_receipt(bundle_id, Sha256::of(&bytes))
             .await?
         {
-            break r;
+            break (receipt, bytes);
         }
         ensure!(start.elapsed() < Duration::from_secs(30), "never forwarded");
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -337,5 +340,73 @@ fn a_revoked_device_behind_a_relay_wipes_on_the_refusal_that_comes_back_through_
         Ok(_) => bail!("a wiped kit still answered"),
     }
     ensure!(data.accepted_bundles()?.len() == 1);
+    Ok(())
+}
+
+/// A relay whose store is lost after it gave a custody receipt (a disk replaced, a new
+/// relay on the same address): it answers "unknown" to the kit's poll, the kit puts the
+/// bundle back in its outbox and sends it again, and central gets it exactly once. (Before,
+/// the kit polled for that receipt forever.)
+#[test]
+fn a_bundle_a_relay_lost_after_custody_is_sent_again_and_arrives_once() -> Result<()> {
+    let root = tempfile::tempdir()?;
+    let [central_port, relay_port] = free_ports::<2>()?;
+    let central_listen = format!("127.0.0.1:{central_port}");
+    let relay_listen = format!("127.0.0.1:{relay_port}");
+    let central_url = format!("http://{central_listen}");
+    let data = RegistryData::create(root.path(), &format!("http://{relay_listen}"))?;
+    let relay_data = RelayData::create(root.path(), &data)?;
+    let central = RegistryProcess::start(&data, &central_listen)?;
+    let relay = RelayProcess::start(&relay_data, &relay_listen, &central_url)?;
+
+    let kit = Kit::new(kit_config(root.path(), data.provisioning.clone()))?;
+    kit.create_operator("Trần Văn Cảnh", "mật khẩu 123", "mật khẩu 123")?;
+    // Registered through the relay while central is up; then central goes down, so the
+    // next bundle stays in the relay's custody.
+    let (first, _) = kit.save_draft(None, &person("036187004512"))?;
+    kit.finalise(first)?;
+    wait_for_state(
+        &kit,
+        first,
+        EnrollmentState::Accepted,
+        Duration::from_secs(30),
+    )?;
+    central.kill_hard();
+    let (second, _) = kit.save_draft(None, &person("036187004513"))?;
+    kit.finalise(second)?;
+    wait_for_state(
+        &kit,
+        second,
+        EnrollmentState::Custody,
+        Duration::from_secs(30),
+    )?;
+
+    // The relay and everything it held are gone; a new relay (new key, certified by the
+    // same central) takes the address.
+    relay.kill_hard();
+    std::fs::remove_dir_all(&relay_data.dir)?;
+    let replacement_root = root.path().join("replacement");
+    std::fs::create_dir_all(&replacement_root)?;
+    let replacement = RelayData::create(&replacement_root, &data)?;
+    let _relay = RelayProcess::start(&replacement, &relay_listen, &central_url)?;
+    let _central = RegistryProcess::start(&data, &central_listen)?;
+
+    let b = wait_for_state(
+        &kit,
+        second,
+        EnrollmentState::Accepted,
+        Duration::from_secs(30),
+    )?;
+    let accepted = data.accepted_bundles()?;
+    ensure!(accepted.len() == 2, "central holds {}", accepted.len());
+    let b_bundle = b.bundle_id.context("no bundle id")?.to_string();
+    ensure!(
+        accepted
+            .iter()
+            .filter(|r| r["bundleId"] == b_bundle.as_str())
+            .count()
+            == 1,
+        "the resent bundle is not at central exactly once"
+    );
     Ok(())
 }

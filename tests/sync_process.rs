@@ -26,6 +26,7 @@ fn kit_config(root: &std::path::Path, provisioning: std::path::PathBuf) -> KitCo
             },
             request_timeout: Duration::from_secs(5),
             idle_poll: Duration::from_millis(300),
+            budget: ghidanh_sync::Budget::UNLIMITED,
         },
         // Off: a test's kit must not lock itself while it waits for the registry.
         idle_lock: Duration::ZERO,

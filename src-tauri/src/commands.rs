@@ -152,6 +152,8 @@ pub struct SyncStatusDto {
     last_error: Option<SyncErrorDto>,
     uploading: bool,
     next_retry_at: Option<String>,
+    budget_until_at: Option<String>,
+    offline: bool,
     waiting: usize,
     custody: usize,
     delivered: usize,
@@ -170,6 +172,8 @@ impl SyncStatusDto {
             }),
             uploading: s.uploading,
             next_retry_at: s.next_retry_ms.map(rfc3339_ms),
+            budget_until_at: s.budget_until_ms.map(rfc3339_ms),
+            offline: s.offline,
             waiting: s.waiting,
             custody: s.custody,
             delivered: s.delivered,
@@ -373,6 +377,22 @@ pub async fn set_retention_days(state: State<'_, AppState>, days: String) -> Cmd
     with_kit(state, move |kit, _| kit.set_retention_days(&days)).await
 }
 
+/// The daily data allowance for sending, in MB (0: no limit; any signed-in account).
+#[tauri::command]
+pub async fn get_daily_allowance_mb(state: State<'_, AppState>) -> CmdResult<u32> {
+    with_kit(state, |kit, _| kit.daily_allowance_mb()).await
+}
+
+/// Sets the daily data allowance (supervisors only) from the field as typed; the kit checks
+/// it and answers the megabytes set.
+#[tauri::command]
+pub async fn set_daily_allowance_mb(
+    state: State<'_, AppState>,
+    megabytes: String,
+) -> CmdResult<u32> {
+    with_kit(state, move |kit, _| kit.set_daily_allowance_mb(&megabytes)).await
+}
+
 /// Every broken rule of the form as typed.
 #[tauri::command]
 pub async fn validate_enrollment(
@@ -565,6 +585,8 @@ mod tests {
             last_error: Some(ghidanh_kit::SyncProblem::Unreachable),
             uploading: false,
             next_retry_ms: Some(1_700_000_061_500),
+            budget_until_ms: Some(1_700_003_600_000),
+            offline: true,
             waiting: 2,
             custody: 0,
             delivered: 5,
@@ -574,6 +596,8 @@ mod tests {
         let json = serde_json::to_value(SyncStatusDto::new(s, Lang::Vi)).unwrap();
         assert_eq!(json["lastContactAt"], "2023-11-14T22:13:20Z");
         assert_eq!(json["nextRetryAt"], "2023-11-14T22:14:21.5Z");
+        assert_eq!(json["budgetUntilAt"], "2023-11-14T23:13:20Z");
+        assert_eq!(json["offline"], true);
         assert_eq!(json["lastError"]["code"], "unreachable");
         assert!(json["lastError"]["message"]
             .as_str()

@@ -54,6 +54,8 @@ pub fn run() -> anyhow::Result<()> {
             commands::reset_passphrase,
             commands::get_retention_days,
             commands::set_retention_days,
+            commands::get_daily_allowance_mb,
+            commands::set_daily_allowance_mb,
             commands::validate_enrollment,
             commands::save_draft,
             commands::get_draft,

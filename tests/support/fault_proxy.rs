@@ -64,6 +64,8 @@ pub struct FaultStats {
     pub duplicates: AtomicU64,
     /// Connections that could not reach the upstream (it was down).
     pub upstream_down: AtomicU64,
+    /// Bytes forwarded from the client towards the upstream (replays not counted).
+    pub upstream_bytes: AtomicU64,
 }
 
 impl FaultStats {
@@ -188,6 +190,7 @@ async fn link(
                 if sw.write_all(&buf[..n]).await.is_err() {
                     break;
                 }
+                stats.upstream_bytes.fetch_add(n as u64, Ordering::Relaxed);
             }
             let _ = sw.shutdown().await;
         }

@@ -11,6 +11,7 @@
 #![forbid(unsafe_code)]
 
 pub mod fault_proxy;
+pub mod harness;
 pub mod paths;
 pub mod process;
 pub mod registry;

@@ -73,6 +73,8 @@ impl RelayProcess {
             ])
             .arg(&data.upstream_keys)
             .args(["--forward-initial-ms", "100", "--forward-max-ms", "400"])
+            // A `relay import` (another process) holds bundles: forward them within 200 ms.
+            .args(["--forward-poll-ms", "200"])
             .stdout(Stdio::piped())
             .stderr(Stdio::null());
         let mut child = ChildGuard::spawn("relay", cmd, None)?;

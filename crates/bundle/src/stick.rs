@@ -1,6 +1,7 @@
 //! Removable media (spec § "Removable media"): the layout of a USB stick that carries sealed
-//! bundles from a kit to a registry (central or relay) and receipts back, and the manifest a
-//! kit signs to say what it put there.
+//! bundles from a kit to a registry (central or relay) and receipts (a relay's custody
+//! receipts with its certificate, the registry's receipts) back, and the manifest a kit signs
+//! to say what it put there.
 //!
 //! Nothing on a stick is readable: bundles are sealed, receipts and the manifest hold ids and
 //! digests only. The manifest lets the importer tell "missing" and "damaged" from "never
@@ -10,7 +11,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::frame;
-use crate::{BundleId, DeviceId, DeviceKey, DevicePublicKey, Error, Sha256};
+use crate::{BundleId, DeviceId, DeviceKey, DevicePublicKey, Error, KeyId, Sha256};
 
 /// The eight bytes every manifest starts with.
 pub const MAGIC: &[u8; 8] = b"GDSTICK1";
@@ -26,6 +27,9 @@ pub const BUNDLES: &str = "bundles";
 pub const RECEIPTS: &str = "receipts";
 /// Per-device files: `<device id>.gdmanifest` and `<device id>.gdregistration`.
 pub const DEVICES: &str = "devices";
+/// Relay certificates written by a relay's importer: `<relay key id>.gdrelaycert`, so a kit
+/// can check the custody receipts beside them with no network.
+pub const RELAYS: &str = "relays";
 
 /// File name of a bundle on the stick.
 pub fn bundle_file(id: BundleId) -> String {
@@ -35,6 +39,16 @@ pub fn bundle_file(id: BundleId) -> String {
 /// File name of a receipt on the stick.
 pub fn receipt_file(id: BundleId) -> String {
     format!("{id}.gdreceipt")
+}
+
+/// File name of a relay's custody receipt on the stick (in [`RECEIPTS`]).
+pub fn custody_file(id: BundleId) -> String {
+    format!("{id}.gdcustody")
+}
+
+/// File name of a relay certificate on the stick (in [`RELAYS`]).
+pub fn relay_cert_file(relay: &KeyId) -> String {
+    format!("{relay}.gdrelaycert")
 }
 
 /// File name of a device's manifest.

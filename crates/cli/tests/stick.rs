@@ -243,7 +243,7 @@ fn a_half_copied_stick_imports_the_good_files_and_reports_the_rest() {
         "{text}"
     );
     assert!(
-        text.contains("1 accepted, 0 duplicate, 0 rejected, 0 already imported, 2 with a problem"),
+        text.contains("0 held, 0 already held, 1 accepted, 0 duplicate, 0 rejected, 0 already imported, 2 with a problem"),
         "{text}"
     );
     assert_eq!(enrollments_at_registry(&f), 1);
@@ -316,6 +316,179 @@ fn a_receipt_from_another_registry_is_refused_and_nothing_changes() {
     ]);
     assert_eq!(o.status.code(), Some(1), "{o:?}");
     assert!(json(&o)["files"].to_string().contains("refused"));
+    assert_eq!(states(&f), [EnrollmentState::Sealed]);
+}
+
+/// A relay certified by `f`'s registry: its data folder and its upstream keys file.
+fn relay_for(f: &Field) -> (PathBuf, PathBuf) {
+    let root = f.registry.parent().unwrap();
+    let relay = root.join("relay");
+    let o = ghidanh(&["registry", "init", "--mode", "relay", "--data", p(&relay)]);
+    assert!(o.status.success(), "{o:?}");
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    let key = out
+        .lines()
+        .find_map(|l| l.strip_prefix("relay key "))
+        .unwrap()
+        .trim()
+        .to_owned();
+    let o = ghidanh(&[
+        "registry",
+        "certify-relay",
+        "--data",
+        p(&f.registry),
+        "--relay-key",
+        &key,
+        "--out",
+        p(&relay.join("relay.cert")),
+    ]);
+    assert!(o.status.success(), "{o:?}");
+    let o = ghidanh(&["registry", "public-keys", "--data", p(&f.registry)]);
+    assert!(o.status.success(), "{o:?}");
+    let keys = root.join("upstream.keys");
+    std::fs::write(&keys, &o.stdout).unwrap();
+    (relay, keys)
+}
+
+fn relay_import(f: &Field, relay: &Path, keys: &Path) -> Output {
+    ghidanh(&[
+        "relay",
+        "import",
+        p(&f.stick),
+        "--data",
+        p(relay),
+        "--upstream-keys",
+        p(keys),
+        "--json",
+    ])
+}
+
+fn outcomes(o: &Output) -> Vec<String> {
+    json(o)["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["outcome"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn a_relay_holds_a_stick_and_the_kit_records_its_certified_custody() {
+    let f = field(2);
+    let (relay, keys) = relay_for(&f);
+    assert!(
+        ghidanh(&["export", "--to", p(&f.stick), "--vault", p(&f.vault)])
+            .status
+            .success()
+    );
+    // A relay's folder needs the upstream keys (its certificate is checked with them).
+    let o = ghidanh(&["relay", "import", p(&f.stick), "--data", p(&relay)]);
+    assert_eq!(o.status.code(), Some(2), "{o:?}");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--upstream-keys"));
+
+    let o = relay_import(&f, &relay, &keys);
+    assert!(o.status.success(), "{o:?}");
+    assert_eq!(
+        outcomes(&o),
+        ["held", "held", "held"],
+        "registration, 2 bundles"
+    );
+    let root = f.stick.join("ghidanh");
+    for b in &f.bundles {
+        assert!(root.join(format!("receipts/{b}.gdcustody")).is_file());
+        assert!(!root.join(format!("receipts/{b}.gdreceipt")).exists());
+    }
+    let certs: Vec<_> = std::fs::read_dir(root.join("relays")).unwrap().collect();
+    assert_eq!(certs.len(), 1);
+    // Held, not delivered: central knows nothing yet.
+    assert_eq!(enrollments_at_registry(&f), 0);
+    let before: Vec<_> = walk(&f.stick)
+        .into_iter()
+        .map(|p| (p.clone(), std::fs::read(p).unwrap()))
+        .collect();
+    // Again before the forwarder ran: nothing written, nothing held twice.
+    let o = relay_import(&f, &relay, &keys);
+    assert!(o.status.success(), "{o:?}");
+    assert_eq!(outcomes(&o), ["already_held"; 3]);
+    let after: Vec<_> = walk(&f.stick)
+        .into_iter()
+        .map(|p| (p.clone(), std::fs::read(p).unwrap()))
+        .collect();
+    assert_eq!(before, after);
+
+    // A custody receipt altered on the way is refused; the other is recorded.
+    let bad = root.join(format!("receipts/{}.gdcustody", f.bundles[1]));
+    let good_bytes = std::fs::read(&bad).unwrap();
+    let mut altered = good_bytes.clone();
+    let last = altered.len() - 1;
+    altered[last] ^= 1;
+    std::fs::write(&bad, &altered).unwrap();
+    let o = ghidanh(&[
+        "import-receipts",
+        p(&f.stick),
+        "--vault",
+        p(&f.vault),
+        "--json",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{o:?}");
+    let v = json(&o);
+    assert_eq!(v["files"][0]["outcome"], "recorded");
+    assert_eq!(v["files"][0]["detail"], "custody");
+    assert_eq!(v["files"][1]["outcome"], "refused");
+    let mut s = states(&f);
+    s.dedup();
+    assert_eq!(s, [EnrollmentState::Custody, EnrollmentState::Sealed]);
+    // Whole again: recorded; the first one is not waiting any more.
+    std::fs::write(&bad, &good_bytes).unwrap();
+    let o = ghidanh(&[
+        "import-receipts",
+        p(&f.stick),
+        "--vault",
+        p(&f.vault),
+        "--json",
+    ]);
+    assert!(o.status.success(), "{o:?}");
+    let v = json(&o);
+    assert_eq!(v["files"][0]["outcome"], "not_waiting");
+    assert_eq!(v["files"][1]["detail"], "custody");
+    assert_eq!(states(&f), vec![EnrollmentState::Custody; 2]);
+    // In custody, nothing is exported again; the registration still is (custody proves
+    // nothing about it).
+    let o = ghidanh(&[
+        "export",
+        "--to",
+        p(&f.stick),
+        "--vault",
+        p(&f.vault),
+        "--json",
+    ]);
+    assert_eq!(json(&o)["bundles"].as_array().unwrap().len(), 0);
+    assert_eq!(json(&o)["registration"], true);
+}
+
+#[test]
+fn custody_from_a_relay_the_kits_registry_never_certified_is_refused() {
+    let f = field(1);
+    let other = field(1);
+    // A relay certified by another registry.
+    let (relay, keys) = relay_for(&other);
+    assert!(
+        ghidanh(&["export", "--to", p(&f.stick), "--vault", p(&f.vault)])
+            .status
+            .success()
+    );
+    let o = relay_import(&f, &relay, &keys);
+    assert!(o.status.success(), "{o:?}");
+    let o = ghidanh(&[
+        "import-receipts",
+        p(&f.stick),
+        "--vault",
+        p(&f.vault),
+        "--json",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{o:?}");
+    let v = json(&o);
+    assert_eq!(v["files"][0]["outcome"], "refused", "{v}");
     assert_eq!(states(&f), [EnrollmentState::Sealed]);
 }
 

@@ -396,6 +396,30 @@ impl Kit {
         Ok(days)
     }
 
+    /// The daily data allowance for sending, in megabytes (0: no limit, the default).
+    pub fn daily_allowance_mb(&self) -> Result<u32, KitError> {
+        let (vault, _) = self.vault()?;
+        Ok(vault
+            .setting(ghidanh_sync::DAILY_ALLOWANCE_SETTING)?
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0))
+    }
+
+    /// Sets the daily data allowance as typed in the settings form (supervisors only): whole
+    /// megabytes up to [`MAX_DAILY_ALLOWANCE_MB`](crate::MAX_DAILY_ALLOWANCE_MB), empty or 0
+    /// for no limit. The sync worker reads it at every pass; what was sent today counts.
+    pub fn set_daily_allowance_mb(&self, typed: &str) -> Result<u32, KitError> {
+        let (vault, operator) = self.vault()?;
+        if operator.role != Role::Supervisor {
+            return Err(KitError::NotSupervisor("set the daily data allowance"));
+        }
+        let mb = settings::parse_daily_allowance_mb(typed)
+            .map_err(|rule| KitError::InvalidSetting(vec![rule]))?;
+        vault.set_setting_audited(ghidanh_sync::DAILY_ALLOWANCE_SETTING, &mb.to_string())?;
+        tracing::info!(mb, "daily data allowance set");
+        Ok(mb)
+    }
+
     /// Every broken rule of `input` (empty when valid).
     pub fn validate(&self, input: &EnrollmentInput) -> Vec<FieldError> {
         ValidRecord::validate(input, today())

@@ -17,7 +17,7 @@ pub use error::{FormError, KitError};
 pub use kit::{parse_role, Kit, KitConfig, SessionState, Status};
 pub use operator::OperatorRule;
 pub use rejection::{is_correctable, rejection_advice, rejection_message, Rejection};
-pub use settings::{SettingRule, MAX_RETENTION_DAYS, MIN_RETENTION_DAYS};
+pub use settings::{SettingRule, MAX_DAILY_ALLOWANCE_MB, MAX_RETENTION_DAYS, MIN_RETENTION_DAYS};
 pub use sync_status::{sync_problem_message, SyncStatus};
 
 pub use ghidanh_bundle::{EnrollmentId, OperatorId};

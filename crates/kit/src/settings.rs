@@ -1,4 +1,5 @@
-//! Rules of the supervisor's settings: the retention period.
+//! Rules of the supervisor's settings: the retention period and the daily data allowance
+//! for sending.
 
 use crate::FormError;
 use ghidanh_record::Lang;
@@ -11,6 +12,9 @@ pub const MIN_RETENTION_DAYS: u32 = 0;
 /// quarter is the limit (a correction or a question about a record comes within weeks).
 pub const MAX_RETENTION_DAYS: u32 = 90;
 
+/// Largest daily data allowance, in megabytes: more is no limit in practice on a field SIM.
+pub const MAX_DAILY_ALLOWANCE_MB: u32 = 10_000;
+
 /// A rule of the settings form.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SettingRule {
@@ -20,6 +24,10 @@ pub enum SettingRule {
     RetentionNotWholeDays,
     /// The retention period is outside MIN_RETENTION_DAYS..=MAX_RETENTION_DAYS.
     RetentionOutOfRange,
+    /// The daily allowance is not a whole number of megabytes.
+    AllowanceNotWholeMegabytes,
+    /// The daily allowance is above MAX_DAILY_ALLOWANCE_MB.
+    AllowanceOutOfRange,
 }
 
 impl SettingRule {
@@ -28,6 +36,9 @@ impl SettingRule {
             SettingRule::RetentionRequired
             | SettingRule::RetentionNotWholeDays
             | SettingRule::RetentionOutOfRange => "retentionDays",
+            SettingRule::AllowanceNotWholeMegabytes | SettingRule::AllowanceOutOfRange => {
+                "dailyAllowanceMb"
+            }
         }
     }
 
@@ -35,7 +46,8 @@ impl SettingRule {
         match self {
             SettingRule::RetentionRequired => "required",
             SettingRule::RetentionNotWholeDays => "wholeDays",
-            SettingRule::RetentionOutOfRange => "range",
+            SettingRule::RetentionOutOfRange | SettingRule::AllowanceOutOfRange => "range",
+            SettingRule::AllowanceNotWholeMegabytes => "wholeMegabytes",
         }
     }
 
@@ -58,6 +70,18 @@ impl SettingRule {
             ),
             (SettingRule::RetentionOutOfRange, Lang::En) => format!(
                 "Retention period (days): must be from {MIN_RETENTION_DAYS} to {MAX_RETENTION_DAYS} days."
+            ),
+            (SettingRule::AllowanceNotWholeMegabytes, Lang::Vi) => {
+                "Hạn mức dữ liệu mỗi ngày (MB): phải là một số MB nguyên, chỉ gồm chữ số; để trống hoặc 0 là không giới hạn.".into()
+            }
+            (SettingRule::AllowanceNotWholeMegabytes, Lang::En) => {
+                "Daily data allowance (MB): must be a whole number of megabytes, digits only; empty or 0 is no limit.".into()
+            }
+            (SettingRule::AllowanceOutOfRange, Lang::Vi) => format!(
+                "Hạn mức dữ liệu mỗi ngày (MB): tối đa {MAX_DAILY_ALLOWANCE_MB} MB."
+            ),
+            (SettingRule::AllowanceOutOfRange, Lang::En) => format!(
+                "Daily data allowance (MB): at most {MAX_DAILY_ALLOWANCE_MB} MB."
             ),
         }
     }
@@ -89,9 +113,53 @@ pub(crate) fn parse_retention_days(typed: &str) -> Result<u32, SettingRule> {
     }
 }
 
+/// The daily data allowance as typed: whole megabytes up to the limit; empty or 0 is no
+/// limit (returned as 0).
+pub(crate) fn parse_daily_allowance_mb(typed: &str) -> Result<u32, SettingRule> {
+    let typed = typed.trim();
+    if typed.is_empty() {
+        return Ok(0);
+    }
+    if !typed.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(SettingRule::AllowanceNotWholeMegabytes);
+    }
+    match typed.parse::<u32>() {
+        Ok(mb) if mb <= MAX_DAILY_ALLOWANCE_MB => Ok(mb),
+        _ => Err(SettingRule::AllowanceOutOfRange),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_allowance_is_whole_megabytes_and_empty_or_zero_is_no_limit() {
+        assert_eq!(parse_daily_allowance_mb(""), Ok(0));
+        assert_eq!(parse_daily_allowance_mb(" 0 "), Ok(0));
+        assert_eq!(parse_daily_allowance_mb("50"), Ok(50));
+        assert_eq!(parse_daily_allowance_mb("10000"), Ok(10_000));
+        assert_eq!(
+            parse_daily_allowance_mb("10001"),
+            Err(SettingRule::AllowanceOutOfRange)
+        );
+        for typed in ["1.5", "-1", "50MB", "năm mươi"] {
+            assert_eq!(
+                parse_daily_allowance_mb(typed),
+                Err(SettingRule::AllowanceNotWholeMegabytes),
+                "{typed}"
+            );
+        }
+        let e = SettingRule::AllowanceOutOfRange.to_form_error(Lang::Vi);
+        assert_eq!(
+            (e.field.as_str(), e.rule.as_str(), e.message.as_str()),
+            (
+                "dailyAllowanceMb",
+                "range",
+                "Hạn mức dữ liệu mỗi ngày (MB): tối đa 10000 MB."
+            )
+        );
+    }
 
     #[test]
     fn retention_is_whole_days_within_the_limits() {

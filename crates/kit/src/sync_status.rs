@@ -17,6 +17,11 @@ pub struct SyncStatus {
     pub uploading: bool,
     /// When the worker tries again, while something waits.
     pub next_retry_ms: Option<i64>,
+    /// The sync budget is spent: nothing is sent until then.
+    pub budget_until_ms: Option<i64>,
+    /// The registry could not be reached at the last attempt; the kit checks the link with a
+    /// small request before it sends again.
+    pub offline: bool,
     /// Sealed bundles without a receipt (sealed or being sent).
     pub waiting: usize,
     /// Bundles a district relay holds; the registry's receipt is still to come.
@@ -53,6 +58,8 @@ impl SyncStatus {
             last_error: activity.last_error,
             uploading: activity.uploading,
             next_retry_ms: activity.next_retry_ms,
+            budget_until_ms: activity.budget_until_ms,
+            offline: activity.offline,
             waiting: count(&[S::Sealed, S::Uploading]),
             custody: count(&[S::Custody]),
             delivered: count(&[S::Accepted, S::Purged]).saturating_sub(discarded),

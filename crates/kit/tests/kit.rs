@@ -20,6 +20,7 @@ fn config(dir: &std::path::Path, provisioning: Option<std::path::PathBuf>) -> Ki
             },
             request_timeout: Duration::from_secs(2),
             idle_poll: Duration::from_millis(200),
+            budget: ghidanh_sync::Budget::UNLIMITED,
         },
         idle_lock: Duration::ZERO,
     }

@@ -35,6 +35,7 @@ fn config(dir: &Path, provisioning: std::path::PathBuf) -> KitConfig {
             },
             request_timeout: Duration::from_secs(5),
             idle_poll: Duration::from_millis(100),
+            budget: ghidanh_sync::Budget::UNLIMITED,
         },
         idle_lock: Duration::ZERO,
     }

@@ -23,6 +23,7 @@ fn config(dir: &std::path::Path, provisioning: std::path::PathBuf) -> KitConfig 
             },
             request_timeout: Duration::from_secs(5),
             idle_poll: Duration::from_millis(300),
+            budget: ghidanh_sync::Budget::UNLIMITED,
         },
         idle_lock: Duration::ZERO,
     }

@@ -37,8 +37,9 @@ pub use provision::{provision_device, revoke_device, RegisterError, Registered, 
 pub use reference::{publish_reference, Publication};
 pub use registry::{init, list_bundles, read_keyring, rotate_key, Registry, StoredBundle};
 pub use relay::{
-    init_relay, read_upstream_keys, relay_public_key, upstream_keys_text, CentralReceipt, Relay,
-    RelayAnswer, RelayCertificate, Upstream, RELAY_CERT_LEN, RELAY_CERT_MAGIC,
+    init_relay, is_relay_dir, read_upstream_keys, relay_public_key, upstream_keys_text,
+    CentralReceipt, Relay, RelayAnswer, RelayCertificate, Upstream, RELAY_CERT_LEN,
+    RELAY_CERT_MAGIC,
 };
 pub use relay_forward::{forward, ForwardConfig};
 pub use serve::{serve, serve_relay, serve_with};

@@ -15,8 +15,8 @@ use std::sync::{Mutex, MutexGuard};
 
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use ghidanh_bundle::{
-    BundleId, CustodyReceipt, Envelope, ReceiptId, RegistryKeys, RegistryPublicKeys, RelayKeys,
-    RelayPublicKey, Sha256,
+    BundleId, CustodyReceipt, DeviceRegistration, Envelope, Receipt, ReceiptId, RegistryKeys,
+    RegistryPublicKeys, RelayKeys, RelayPublicKey, Sha256,
 };
 use tokio::sync::Notify;
 use zeroize::Zeroizing;
@@ -178,6 +178,11 @@ pub fn init_relay(data_dir: &Path) -> Result<RelayPublicKey, RegistryError> {
     Ok(keys.public())
 }
 
+/// Whether `data_dir` holds a relay (made by [`init_relay`]) rather than a central registry.
+pub fn is_relay_dir(data_dir: &Path) -> bool {
+    key_file(data_dir).is_file()
+}
+
 /// The relay's public key (for certification).
 pub fn relay_public_key(data_dir: &Path) -> Result<RelayPublicKey, RegistryError> {
     Ok(read_relay_key(data_dir)?.public())
@@ -214,6 +219,17 @@ pub enum RelayAnswer {
     Refused(&'static str),
     /// Another bundle with this id is held.
     Conflict,
+}
+
+/// What became of a registration handed to [`Relay::hold_registration`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum HeldRegistration {
+    /// Kept; the forwarder passes it upstream.
+    New,
+    /// The same bytes were kept before.
+    Again,
+    /// Not a registration signed by the key it registers.
+    Refused(String),
 }
 
 /// What the relay knows of a bundle's central receipt.
@@ -316,6 +332,40 @@ impl Relay {
         tracing::info!(%bundle_id, "bundle held (custody)");
         self.wake.notify_one();
         Ok(RelayAnswer::Custody(custody))
+    }
+
+    /// Keeps a device registration carried on a USB stick for the forwarder, which passes it
+    /// upstream before any bundle (only the registry can decide it). A frame that is not a
+    /// registration signed by the key it registers is refused, as the registry would.
+    pub(crate) fn hold_registration(
+        &self,
+        bytes: &[u8],
+    ) -> Result<HeldRegistration, RegistryError> {
+        let registration = match DeviceRegistration::verify(bytes) {
+            Ok(r) => r,
+            Err(e) => return Ok(HeldRegistration::Refused(e.to_string())),
+        };
+        let device = registration.device_id.to_string();
+        let new = self
+            .lock()
+            .insert_registration(Sha256::of(bytes), &device, bytes, unix_now())?;
+        if new {
+            tracing::info!(device_id = %device, "registration held for upstream");
+            self.wake.notify_one();
+        }
+        Ok(if new {
+            HeldRegistration::New
+        } else {
+            HeldRegistration::Again
+        })
+    }
+
+    /// The upstream keys a central receipt verifies with: the receipt, parsed, if one does.
+    pub(crate) fn verify_central(&self, bytes: &[u8]) -> Option<Receipt> {
+        self.upstream
+            .keys
+            .iter()
+            .find_map(|k| Receipt::verify(bytes, k).ok())
     }
 
     /// The central receipt of a bundle, as far as the relay knows.

@@ -6,9 +6,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use ghidanh_bundle::{Receipt, Sha256};
+use ghidanh_bundle::Sha256;
 use rand::Rng;
 
+use crate::registry::unix_now;
 use crate::relay::Relay;
 use crate::relay_store::HeldRow;
 use crate::RegistryError;
@@ -106,6 +107,13 @@ async fn pass(
     http: &reqwest::Client,
     config: &ForwardConfig,
 ) -> Result<Duration, RegistryError> {
+    // Registrations first: a bundle of a device the registry does not know yet would be
+    // refused for good, so no bundle goes while a registration waits for its answer.
+    if !forward_registrations(relay, http, config).await? {
+        let r = relay.clone();
+        let next = blocking(move || r.lock().next_registration_ms()).await?;
+        return Ok(sleep_until(next, config));
+    }
     let r = relay.clone();
     let due = blocking(move || r.lock().due(now_ms())).await?;
     for row in due {
@@ -128,10 +136,71 @@ async fn pass(
     }
     let r = relay.clone();
     let next = blocking(move || r.lock().next_due_ms()).await?;
-    Ok(match next {
+    Ok(sleep_until(next, config))
+}
+
+fn sleep_until(next_ms: Option<i64>, config: &ForwardConfig) -> Duration {
+    match next_ms {
         Some(at) => Duration::from_millis((at - now_ms()).max(0) as u64).min(config.idle_poll),
         None => config.idle_poll,
-    })
+    }
+}
+
+/// Passes every due registration (carried on a stick) upstream, as the relay's HTTP route
+/// passes a kit's. An answer (registered, or refused: the registry's signed receipts will say
+/// why each bundle is refused) settles it; no answer backs off like a bundle. Returns
+/// whether none is left unanswered.
+async fn forward_registrations(
+    relay: &Arc<Relay>,
+    http: &reqwest::Client,
+    config: &ForwardConfig,
+) -> Result<bool, RegistryError> {
+    let r = relay.clone();
+    let due = blocking(move || r.lock().due_registrations(now_ms())).await?;
+    let url = format!(
+        "{}/api/v1/devices/register",
+        relay.upstream.url.trim_end_matches('/')
+    );
+    for row in due {
+        let sent = http
+            .post(&url)
+            .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
+            .body(row.bytes.clone())
+            .send()
+            .await;
+        let answer = match sent {
+            Ok(resp) => {
+                let status = resp.status().as_u16();
+                // 408 and 429 ask to come back; 5xx is the registry failing, not deciding.
+                if resp.status().is_success()
+                    || (resp.status().is_client_error() && status != 408 && status != 429)
+                {
+                    Ok(status)
+                } else {
+                    Err(ForwardError::Http(status))
+                }
+            }
+            Err(e) => Err(unreachable(e)),
+        };
+        let sha = row.sha256;
+        match answer {
+            Ok(status) => {
+                tracing::info!(status, "registration passed upstream");
+                let r = relay.clone();
+                blocking(move || r.lock().registration_answered(sha, status, unix_now())).await?;
+            }
+            Err(e) => {
+                let next = now_ms() + config.delay(row.attempts).as_millis() as i64;
+                let msg = e.to_string();
+                tracing::warn!(error = %msg, attempts = row.attempts, "registration not passed");
+                let r = relay.clone();
+                blocking(move || r.lock().registration_failed(sha, next, &msg)).await?;
+                break;
+            }
+        }
+    }
+    let r = relay.clone();
+    Ok(blocking(move || r.lock().unanswered_registrations()).await? == 0)
 }
 
 async fn forward_one(
@@ -151,10 +220,7 @@ async fn forward_one(
         None => upload_whole(http, &base, bytes).await?,
     };
     let verified = relay
-        .upstream
-        .keys
-        .iter()
-        .find_map(|k| Receipt::verify(&receipt, k).ok())
+        .verify_central(&receipt)
         .ok_or(ForwardError::BadReceipt)?;
     if verified.submission_sha256 != row.submission_sha256
         || verified.bundle_id.is_some_and(|b| b != row.bundle_id)

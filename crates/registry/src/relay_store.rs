@@ -34,7 +34,30 @@ CREATE TABLE IF NOT EXISTS uploads (
     created_at    INTEGER NOT NULL,
     UNIQUE (bundle_id, sha256)
 );
+-- Device registrations carried on a USB stick (`ghidanh relay import`): only the registry
+-- can decide them, so the forwarder passes each upstream, before any bundle, since a bundle
+-- of a device the registry does not know yet is refused for good (`unknown_device`).
+CREATE TABLE IF NOT EXISTS registrations (
+    sha256          BLOB PRIMARY KEY,
+    device_id       TEXT NOT NULL,
+    bytes           BLOB NOT NULL,
+    received_at     INTEGER NOT NULL,
+    -- The upstream's HTTP status once it answered (2xx registered, 4xx refused); NULL until.
+    answer_status   INTEGER,
+    answered_at     INTEGER,
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_ms INTEGER NOT NULL DEFAULT 0,
+    last_error      TEXT
+);
 ";
+
+/// A registration waiting to be passed upstream.
+#[derive(Debug, Clone)]
+pub(crate) struct RegistrationRow {
+    pub(crate) sha256: Sha256,
+    pub(crate) bytes: Vec<u8>,
+    pub(crate) attempts: u32,
+}
 
 /// A resumable upload to the relay.
 #[derive(Debug, Clone)]
@@ -164,6 +187,99 @@ impl RelayStore {
 }
 
 impl RelayStore {
+    /// Keeps a registration to pass upstream; the same bytes again change nothing. Returns
+    /// whether it is new.
+    pub(crate) fn insert_registration(
+        &self,
+        sha256: Sha256,
+        device_id: &str,
+        bytes: &[u8],
+        now: u64,
+    ) -> Result<bool, RegistryError> {
+        let n = self.conn.execute(
+            "INSERT OR IGNORE INTO registrations (sha256, device_id, bytes, received_at)
+             VALUES (?1, ?2, ?3, ?4)",
+            params![sha256.0.as_slice(), device_id, bytes, now as i64],
+        )?;
+        Ok(n == 1)
+    }
+
+    /// Registrations the upstream has not answered whose next attempt is due, oldest first.
+    pub(crate) fn due_registrations(
+        &self,
+        now_ms: i64,
+    ) -> Result<Vec<RegistrationRow>, RegistryError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT sha256, bytes, attempts FROM registrations
+             WHERE answer_status IS NULL AND next_attempt_ms <= ?1 ORDER BY rowid",
+        )?;
+        let rows = stmt.query_map([now_ms], |r| {
+            Ok((
+                r.get::<_, Vec<u8>>(0)?,
+                r.get::<_, Vec<u8>>(1)?,
+                r.get::<_, u32>(2)?,
+            ))
+        })?;
+        rows.map(|r| {
+            let (sha, bytes, attempts) = r?;
+            Ok(RegistrationRow {
+                sha256: Sha256(
+                    sha.try_into()
+                        .map_err(|_| RegistryError::Corrupt("registration digest"))?,
+                ),
+                bytes,
+                attempts,
+            })
+        })
+        .collect()
+    }
+
+    /// How many registrations the upstream has not answered yet.
+    pub(crate) fn unanswered_registrations(&self) -> Result<u64, RegistryError> {
+        Ok(self.conn.query_row(
+            "SELECT count(*) FROM registrations WHERE answer_status IS NULL",
+            [],
+            |r| r.get::<_, i64>(0),
+        )? as u64)
+    }
+
+    /// When the next registration attempt is due (Unix ms), if one waits.
+    pub(crate) fn next_registration_ms(&self) -> Result<Option<i64>, RegistryError> {
+        Ok(self.conn.query_row(
+            "SELECT min(next_attempt_ms) FROM registrations WHERE answer_status IS NULL",
+            [],
+            |r| r.get(0),
+        )?)
+    }
+
+    pub(crate) fn registration_answered(
+        &self,
+        sha256: Sha256,
+        status: u16,
+        now: u64,
+    ) -> Result<(), RegistryError> {
+        self.conn.execute(
+            "UPDATE registrations SET answer_status = ?2, answered_at = ?3, last_error = NULL
+             WHERE sha256 = ?1",
+            params![sha256.0.as_slice(), status, now as i64],
+        )?;
+        Ok(())
+    }
+
+    pub(crate) fn registration_failed(
+        &self,
+        sha256: Sha256,
+        next_ms: i64,
+        error: &str,
+    ) -> Result<(), RegistryError> {
+        self.conn.execute(
+            "UPDATE registrations SET attempts = attempts + 1, next_attempt_ms = ?2,
+             last_error = ?3 WHERE sha256 = ?1",
+            params![sha256.0.as_slice(), next_ms, error],
+        )?;
+        Ok(())
+    }
+
     pub(crate) fn upload(&self, upload_id: &str) -> Result<Option<RelayUploadRow>, RegistryError> {
         self.conn
             .query_row(

@@ -490,3 +490,104 @@ async fn the_relay_passes_reference_requests_upstream_and_the_answers_back_as_th
         .unwrap();
     assert_eq!(resp.status(), 502);
 }
+
+#[tokio::test]
+async fn a_stick_at_the_relay_passes_the_registration_upstream_before_the_bundle() {
+    use ghidanh_bundle::stick;
+    use ghidanh_registry::Outcome;
+
+    let w = world();
+    // A second kit, provisioned but never online: its registration travels on the stick.
+    let (_, prov) = provision_device(w.central_dir.path(), "http://127.0.0.1:1", "Đội 4").unwrap();
+    let provisioning = Provisioning::parse(&prov).unwrap();
+    let device = DeviceKey::generate();
+    let kit = World {
+        central_dir: tempfile::tempdir().unwrap(),
+        relay_dir: tempfile::tempdir().unwrap(),
+        provisioning: provisioning.clone(),
+        device,
+    };
+    let bundle = kit.bundle();
+    let bundle_id = ghidanh_bundle::Envelope::parse(&bundle)
+        .unwrap()
+        .header()
+        .bundle_id;
+    let usb = tempfile::tempdir().unwrap();
+    let root = usb.path().join(stick::ROOT);
+    std::fs::create_dir_all(root.join(stick::DEVICES)).unwrap();
+    std::fs::create_dir_all(root.join(stick::BUNDLES)).unwrap();
+    std::fs::write(
+        root.join(stick::DEVICES)
+            .join(stick::registration_file(provisioning.device_id)),
+        DeviceRegistration::sign(provisioning.device_id, &provisioning.token, &kit.device),
+    )
+    .unwrap();
+    std::fs::write(
+        root.join(stick::BUNDLES)
+            .join(stick::bundle_file(bundle_id)),
+        &bundle,
+    )
+    .unwrap();
+
+    // Central is down at first: the forwarder can pass neither, and sends no bundle before
+    // the registration is answered (it would be refused for good as unknown_device).
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let central_url = format!("http://127.0.0.1:{port}");
+    let relay = w.relay(&central_url);
+    let report = relay.import_stick(usb.path()).unwrap();
+    let outcomes: Vec<_> = report.files.iter().map(|f| f.outcome.clone()).collect();
+    assert_eq!(outcomes, [Outcome::Held, Outcome::Held]);
+    let custody = std::fs::read(
+        root.join(stick::RECEIPTS)
+            .join(stick::custody_file(bundle_id)),
+    )
+    .unwrap();
+    let cert = std::fs::read(
+        root.join(stick::RELAYS)
+            .join(stick::relay_cert_file(relay.public_key().key_id())),
+    )
+    .unwrap();
+    let cert = RelayCertificate::verify(&cert, &provisioning.registry).unwrap();
+    let c = CustodyReceipt::verify(&custody, &cert.relay).unwrap();
+    assert_eq!(c.submission_sha256, Sha256::of(&bundle));
+    let _f = Task(tokio::spawn(forward(relay.clone(), fast())));
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(relay.pending().unwrap(), 1);
+
+    // Central comes up: registration, then the bundle, accepted.
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .unwrap();
+    let central = Arc::new(Registry::open(w.central_dir.path()).unwrap());
+    let _c = Task(tokio::spawn(async move {
+        axum::serve(listener, app(central)).await.unwrap();
+    }));
+    for _ in 0..200 {
+        if relay.pending().unwrap() == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(relay.pending().unwrap(), 0);
+    assert_eq!(central_count(w.central_dir.path()), 1);
+
+    // The next import writes the central receipt; the one after changes nothing.
+    let report = relay.import_stick(usb.path()).unwrap();
+    let outcomes: Vec<_> = report.files.iter().map(|f| f.outcome.clone()).collect();
+    assert_eq!(outcomes, [Outcome::AlreadyHeld, Outcome::Accepted]);
+    let receipt = std::fs::read(
+        root.join(stick::RECEIPTS)
+            .join(stick::receipt_file(bundle_id)),
+    )
+    .unwrap();
+    let r = Receipt::verify(&receipt, &provisioning.registry).unwrap();
+    assert_eq!(r.verdict, Verdict::Accepted);
+    let report = relay.import_stick(usb.path()).unwrap();
+    let outcomes: Vec<_> = report.files.iter().map(|f| f.outcome.clone()).collect();
+    assert_eq!(outcomes, [Outcome::AlreadyHeld, Outcome::AlreadyImported]);
+    assert_eq!(central_count(w.central_dir.path()), 1);
+}

@@ -72,6 +72,17 @@ pub fn verify_relay_certificate(
     RelayPublicKey::from_bytes(&relay).ok()
 }
 
+/// What the relay (or registry) knows of a bundle's registry receipt.
+#[derive(Debug)]
+pub enum ReceiptLookup {
+    /// The registry's verified receipt, and its signed bytes.
+    Known(Receipt, Vec<u8>),
+    /// Held; the registry's receipt has not come back yet.
+    Pending,
+    /// Not known there at all: a relay that lost its store, or the wrong address.
+    Unknown,
+}
+
 /// Talks to one registry.
 #[derive(Clone)]
 pub struct Client {
@@ -109,6 +120,20 @@ impl Client {
             base: base_url.trim_end_matches('/').to_owned(),
             registry,
         })
+    }
+
+    /// Whether the registry (or relay) at this client's URL answers at all: a few hundred
+    /// bytes on `GET /api/v1/health`, asked before bundles are sent again after the link
+    /// failed, so that a dead 2G link costs one small request and not the start of a 400 KB
+    /// upload per bundle. Any HTTP answer counts as reachable (the uploads say the rest).
+    pub async fn probe(&self, timeout: Duration) -> Result<(), SyncError> {
+        self.http
+            .get(format!("{}/api/v1/health", self.base))
+            .timeout(timeout)
+            .send()
+            .await
+            .map_err(unreachable)?;
+        Ok(())
     }
 
     /// Registers the device key (idempotent on the registry's side).
@@ -185,13 +210,13 @@ impl Client {
     }
 
     /// The registry's receipt for a bundle a relay holds, through the relay (or the registry)
-    /// at this client's URL: `None` while pending or unknown. Verified with the registry key
-    /// and about the bytes whose SHA-256 is `sent`.
+    /// at this client's URL. A receipt is verified with the registry key and about the bytes
+    /// whose SHA-256 is `sent`.
     pub async fn central_receipt(
         &self,
         bundle_id: BundleId,
         sent: Sha256,
-    ) -> Result<Option<(Receipt, Vec<u8>)>, SyncError> {
+    ) -> Result<ReceiptLookup, SyncError> {
         let resp = self
             .http
             .get(format!("{}/api/v1/bundles/{bundle_id}/receipt", self.base))
@@ -200,7 +225,8 @@ impl Client {
             .map_err(unreachable)?;
         match resp.status().as_u16() {
             200 => {}
-            202 | 404 => return Ok(None),
+            202 => return Ok(ReceiptLookup::Pending),
+            404 => return Ok(ReceiptLookup::Unknown),
             status => {
                 return Err(SyncError::Http {
                     status,
@@ -213,7 +239,7 @@ impl Client {
         if receipt.submission_sha256 != sent || receipt.bundle_id != Some(bundle_id) {
             return Err(SyncError::ReceiptMismatch);
         }
-        Ok(Some((receipt, bytes)))
+        Ok(ReceiptLookup::Known(receipt, bytes))
     }
 
     /// The reference updates the registry offers beyond the versions in `have`

@@ -10,6 +10,7 @@
 #![deny(missing_docs)]
 
 mod backoff;
+mod budget;
 mod client;
 mod error;
 pub mod reference;
@@ -17,8 +18,10 @@ pub mod stick;
 mod worker;
 
 pub use backoff::Backoff;
+pub use budget::{Budget, BUDGET_SPENT_SETTING, DAILY_ALLOWANCE_SETTING};
 pub use client::{
-    verify_relay_certificate, Client, OfferedUpdate, Registration, UploadAnswer, PIECE,
+    verify_relay_certificate, Client, OfferedUpdate, ReceiptLookup, Registration, UploadAnswer,
+    PIECE,
 };
 pub use error::SyncError;
 pub use worker::{

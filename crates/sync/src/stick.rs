@@ -1,7 +1,9 @@
 //! The kit's side of removable media (spec § "Removable media"): `ghidanh export --to DIR`
 //! writes every bundle still waiting for a receipt onto a stick, with a signed manifest (and
 //! the device's registration if the registry never confirmed it); `ghidanh import-receipts DIR`
-//! takes the receipts a registry wrote back and records each one that verifies.
+//! takes the receipts a registry or a relay wrote back and records each one that verifies: a
+//! relay's custody receipt (with its certificate from the stick) like the network path's
+//! custody answer, the registry's receipt like the network path's receipt.
 //!
 //! What goes onto a stick is what the network path sends: sealed bundles and signed frames,
 //! nothing readable. Every file is written under a temporary name, synced and renamed, so a
@@ -13,8 +15,14 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use ghidanh_bundle::stick::{self, Manifest, ManifestEntry};
-use ghidanh_bundle::{BundleId, DeviceRegistration, Receipt, RejectReason, Sha256, Verdict};
+use ghidanh_bundle::{
+    BundleId, CustodyReceipt, DeviceRegistration, Receipt, RegistryPublicKeys, RejectReason,
+    RelayPublicKey, Sha256, Verdict,
+};
 use ghidanh_vault::{Vault, VaultError};
+
+use crate::client::verify_relay_certificate;
+use crate::worker::{keep_custody, read_custody_pending, write_custody_pending};
 
 /// Why a stick could not be written or read.
 #[derive(Debug, thiserror::Error)]
@@ -50,11 +58,15 @@ fn io<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -
 pub struct ExportReport {
     /// The bundles on the stick (all that wait for a receipt), in outbox order.
     pub bundles: Vec<BundleId>,
+    /// The bundles in a relay's custody whose custody receipts went (or were there already),
+    /// for the relay to answer with the registry's receipts.
+    pub custody: Vec<BundleId>,
     /// Whether the device's registration went too (the registry never confirmed it).
     pub registration: bool,
 }
 
-/// Writes every bundle without a receipt onto the stick at `stick`, then the signed manifest.
+/// Writes every bundle still queued onto the stick at `stick`, the custody receipts of the
+/// bundles a relay holds, then the signed manifest.
 /// Each bundle read out is audited (`exported`). Exporting again rewrites the same files.
 pub fn export(vault: &Vault, stick: &Path, now_secs: u64) -> Result<ExportReport, StickError> {
     let device = vault.device()?.ok_or(StickError::NotProvisioned)?;
@@ -80,6 +92,18 @@ pub fn export(vault: &Vault, stick: &Path, now_secs: u64) -> Result<ExportReport
             len: bytes.len() as u64,
         });
     }
+    // A bundle a relay holds travels as its custody receipt, so a stick that never saw the
+    // bundle still brings the registry's receipt home (the relay answers custody files).
+    let receipts_dir = root.join(stick::RECEIPTS);
+    let mut custody = Vec::new();
+    for (id, bytes) in vault.custody_waiting()? {
+        let path = receipts_dir.join(stick::custody_file(id));
+        if !path.exists() {
+            fs::create_dir_all(&receipts_dir).map_err(io("creating", &receipts_dir))?;
+            write_atomically(&path, &bytes)?;
+        }
+        custody.push(id);
+    }
     let device_id = device.provisioning.device_id;
     let registration = !device.registered;
     if registration {
@@ -98,6 +122,7 @@ pub fn export(vault: &Vault, stick: &Path, now_secs: u64) -> Result<ExportReport
     sync_dir(&root)?;
     Ok(ExportReport {
         bundles: entries.iter().map(|e| e.bundle_id).collect(),
+        custody,
         registration,
     })
 }
@@ -105,64 +130,61 @@ pub fn export(vault: &Vault, stick: &Path, now_secs: u64) -> Result<ExportReport
 /// What happened to one receipt file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ReceiptOutcome {
-    /// Verified and recorded (the verdict's code: `accepted`, `duplicate`, `rejected:…`).
+    /// Verified and recorded (the verdict's code: `accepted`, `duplicate`, `rejected:…`, or
+    /// `custody` for a relay's custody receipt).
     Recorded(String),
     /// No bundle of this kit waits for it: its receipt is recorded already (an import run
     /// twice), or it is another kit's.
     NotWaiting,
-    /// Not a receipt signed by this kit's registry, or about other bytes than ours.
+    /// Not a receipt signed by this kit's registry (or by a relay it certified), or about
+    /// other bytes than ours.
     Refused(String),
 }
 
 /// The receipt import, one line per file, and whether the registry revoked this device.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ReceiptImport {
-    /// (file name, outcome), in file name order.
+    /// (file name, outcome): the registry's receipts in file name order, then the custody
+    /// receipts in file name order.
     pub files: Vec<(String, ReceiptOutcome)>,
     /// A verified `device_revoked` was among them: the vault has been wiped.
     pub revoked: bool,
 }
 
-/// Largest receipt file read (receipts are a few hundred bytes).
+/// Largest receipt or relay certificate file read (receipts are a few hundred bytes).
 const MAX_RECEIPT_FILE: u64 = 64 * 1024;
 
 /// Records every receipt on the stick that the registry signed for a bundle this kit is
-/// waiting on. Importing twice records nothing new. A verified revocation wipes the vault, as
-/// on the network path.
+/// waiting on (queued, or in a relay's custody), then every custody receipt of a relay the
+/// registry certified for a bundle still queued (recorded as on the network: listed for the
+/// registry's receipt, which a later import brings). Importing twice records nothing new. A
+/// verified revocation wipes the vault, as on the network path.
 pub fn import_receipts(vault: &Vault, stick: &Path) -> Result<ReceiptImport, StickError> {
     let device = vault.device()?.ok_or(StickError::NotProvisioned)?;
     let registry = &device.provisioning.registry;
-    let dir = stick.join(stick::ROOT).join(stick::RECEIPTS);
-    let waiting: HashMap<BundleId, Sha256> = vault
+    let root = stick.join(stick::ROOT);
+    let dir = root.join(stick::RECEIPTS);
+    let mut report = ReceiptImport::default();
+
+    // The registry's receipts first: the final word makes a custody receipt beside it moot.
+    let mut custody_pending = read_custody_pending(vault)?;
+    let mut waiting: HashMap<BundleId, Sha256> = vault
         .due_uploads(i64::MAX)?
         .into_iter()
         .map(|i| (i.bundle_id, Sha256::of(&i.bytes)))
         .collect();
-    let mut report = ReceiptImport::default();
-    let mut files = match fs::read_dir(&dir) {
-        Ok(entries) => entries
-            .filter_map(Result::ok)
-            .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|x| x == "gdreceipt"))
-            .collect::<Vec<_>>(),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-        Err(e) => return Err(io("listing", &dir)(e)),
-    };
-    files.sort();
-    for path in files {
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
+    waiting.extend(custody_pending.iter().copied());
+    for path in files_with(&dir, "gdreceipt")? {
         let outcome = match read_limited(&path) {
             Err(e) => ReceiptOutcome::Refused(e),
             Ok(bytes) => match Receipt::verify(&bytes, registry) {
                 Err(e) => ReceiptOutcome::Refused(e.to_string()),
                 Ok(receipt) => match receipt.bundle_id {
                     None => ReceiptOutcome::NotWaiting,
-                    Some(id) => match waiting.get(&id) {
+                    Some(id) => match waiting.remove(&id) {
                         None => ReceiptOutcome::NotWaiting,
-                        Some(sent) if *sent != receipt.submission_sha256 => {
+                        Some(sent) if sent != receipt.submission_sha256 => {
+                            waiting.insert(id, sent);
                             ReceiptOutcome::Refused("about other bytes than this kit's".into())
                         }
                         Some(_) => {
@@ -171,6 +193,11 @@ pub fn import_receipts(vault: &Vault, stick: &Path) -> Result<ReceiptImport, Sti
                             }
                             let code = verdict_code(&receipt.verdict);
                             vault.record_receipt(id, &bytes, &receipt)?;
+                            // Recorded first: a stale entry only costs the worker one poll.
+                            if custody_pending.iter().any(|(p, _)| *p == id) {
+                                custody_pending.retain(|(p, _)| *p != id);
+                                write_custody_pending(vault, &custody_pending)?;
+                            }
                             // A receipt about our bundle proves the registry knows our key.
                             if !device.registered && !report.revoked {
                                 vault.mark_registered()?;
@@ -181,18 +208,100 @@ pub fn import_receipts(vault: &Vault, stick: &Path) -> Result<ReceiptImport, Sti
                 },
             },
         };
-        report.files.push((name, outcome));
+        report.files.push((file_name(&path), outcome));
         if report.revoked {
-            break;
+            vault.wipe().or_else(|e| match e {
+                VaultError::Wiped => Ok(()),
+                e => Err(e),
+            })?;
+            return Ok(report);
         }
     }
-    if report.revoked {
-        match vault.wipe() {
-            Ok(()) | Err(VaultError::Wiped) => {}
-            Err(e) => return Err(e.into()),
+
+    // Then custody: only for bundles still queued, from a relay the registry certified.
+    let relays = certified_relays(&root, registry)?;
+    let queued: HashMap<BundleId, Sha256> = vault
+        .due_uploads(i64::MAX)?
+        .into_iter()
+        .map(|i| (i.bundle_id, Sha256::of(&i.bytes)))
+        .collect();
+    for path in files_with(&dir, "gdcustody")? {
+        // Named for a bundle not queued (recorded already, or carried by this kit for the
+        // relay to answer, with no certificate beside it): nothing can change, whoever
+        // signed it. A misnamed file is checked like any other.
+        let named = path
+            .file_stem()
+            .and_then(|n| n.to_str())
+            .and_then(|n| BundleId::parse(n).ok());
+        if named.is_some_and(|id| !queued.contains_key(&id)) {
+            report
+                .files
+                .push((file_name(&path), ReceiptOutcome::NotWaiting));
+            continue;
         }
+        let outcome = match read_limited(&path) {
+            Err(e) => ReceiptOutcome::Refused(e),
+            Ok(bytes) => match relays
+                .iter()
+                .find_map(|k| CustodyReceipt::verify(&bytes, k).ok())
+            {
+                None => ReceiptOutcome::Refused(
+                    "not signed by a relay this kit's registry certified".into(),
+                ),
+                Some(custody) => match queued.get(&custody.bundle_id) {
+                    None => ReceiptOutcome::NotWaiting,
+                    Some(sent) if *sent != custody.submission_sha256 => {
+                        ReceiptOutcome::Refused("about other bytes than this kit's".into())
+                    }
+                    Some(sent) => {
+                        keep_custody(vault, custody.bundle_id, *sent, &bytes)?;
+                        ReceiptOutcome::Recorded("custody".into())
+                    }
+                },
+            },
+        };
+        report.files.push((file_name(&path), outcome));
     }
     Ok(report)
+}
+
+/// The relay keys certified by `registry` among the certificates on the stick (a file that
+/// does not verify is ignored: the custody receipts it would vouch for are refused).
+fn certified_relays(
+    root: &Path,
+    registry: &RegistryPublicKeys,
+) -> Result<Vec<RelayPublicKey>, StickError> {
+    let mut keys = Vec::new();
+    for path in files_with(&root.join(stick::RELAYS), "gdrelaycert")? {
+        if let Some(key) = read_limited(&path)
+            .ok()
+            .and_then(|cert| verify_relay_certificate(&cert, registry))
+        {
+            keys.push(key);
+        }
+    }
+    Ok(keys)
+}
+
+/// The files in `dir` with extension `ext`, sorted; none if `dir` is absent.
+fn files_with(dir: &Path, ext: &str) -> Result<Vec<PathBuf>, StickError> {
+    let mut files = match fs::read_dir(dir) {
+        Ok(entries) => entries
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == ext))
+            .collect::<Vec<_>>(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => return Err(io("listing", dir)(e)),
+    };
+    files.sort();
+    Ok(files)
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 fn verdict_code(v: &Verdict) -> String {

@@ -1,7 +1,7 @@
 //! The background task that drains the outbox.
 
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use ghidanh_bundle::{
     BundleId, DeviceRegistration, Receipt, RegistryPublicKeys, RejectReason, Sha256, Verdict,
@@ -10,7 +10,8 @@ use ghidanh_vault::{OutboxItem, Vault, VaultError};
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
-use crate::{Backoff, Client, Registration, SyncError, UploadAnswer};
+use crate::budget::{Spent, BUDGET_SPENT_SETTING, DAILY_ALLOWANCE_SETTING};
+use crate::{Backoff, Budget, Client, ReceiptLookup, Registration, SyncError, UploadAnswer};
 
 /// How the worker paces itself.
 #[derive(Debug, Clone, Copy)]
@@ -21,6 +22,8 @@ pub struct SyncConfig {
     pub request_timeout: Duration,
     /// Longest sleep with nothing due (a safety net; `wake` is the normal trigger).
     pub idle_poll: Duration,
+    /// What sync may spend per window (bytes, attempts).
+    pub budget: Budget,
 }
 
 impl Default for SyncConfig {
@@ -32,9 +35,13 @@ impl Default for SyncConfig {
             },
             request_timeout: Duration::from_secs(60),
             idle_poll: Duration::from_secs(30),
+            budget: Budget::UNLIMITED,
         }
     }
 }
+
+/// The longest wait for the answer to a probe of the link.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The vault setting that keeps the last successful contact with the registry (Unix ms),
 /// so the kit can say when it last reached the registry after a restart.
@@ -103,6 +110,11 @@ pub struct SyncActivity {
     pub uploading: bool,
     /// When the worker tries again, while something waits to be sent.
     pub next_retry_ms: Option<i64>,
+    /// The budget is spent: nothing is sent until this time (Unix ms).
+    pub budget_until_ms: Option<i64>,
+    /// The last failure was that the registry could not be reached; the worker asks it a
+    /// small question (`Client::probe`) before it sends bundles again.
+    pub offline: bool,
 }
 
 type Activity = Arc<Mutex<SyncActivity>>;
@@ -172,8 +184,9 @@ pub fn spawn(vault: Arc<Vault>, config: SyncConfig) -> SyncHandle {
 
 async fn run(vault: Arc<Vault>, config: SyncConfig, wake: Arc<Notify>, activity: Activity) {
     let mut failures = 0u32;
+    let mut custody = CustodyPoll::new(&config.backoff);
     loop {
-        let sleep = match pass(&vault, &config, &activity).await {
+        let sleep = match pass(&vault, &config, &activity, &mut custody).await {
             Ok(Next::Sleep(next, waiting)) => {
                 failures = 0;
                 update(&activity, |a| {
@@ -205,6 +218,54 @@ async fn run(vault: Arc<Vault>, config: SyncConfig, wake: Arc<Notify>, activity:
             _ = wake.notified() => {}
             _ = tokio::time::sleep(sleep) => {}
         }
+    }
+}
+
+/// When to ask next for the registry's receipts of bundles a relay holds. Asking on every
+/// pass would cost one request per held bundle each time a bundle is sealed (a kit behind a
+/// relay may have hundreds held), so the interval starts at the backoff's first delay and
+/// doubles up to its longest while nothing new comes back; a receipt or a new custody starts
+/// it over.
+struct CustodyPoll {
+    next_at: Instant,
+    interval: Duration,
+    initial: Duration,
+    max: Duration,
+}
+
+impl CustodyPoll {
+    fn new(backoff: &Backoff) -> CustodyPoll {
+        CustodyPoll {
+            next_at: Instant::now(),
+            interval: backoff.initial,
+            initial: backoff.initial,
+            max: backoff.max.max(backoff.initial),
+        }
+    }
+
+    fn due(&self) -> bool {
+        Instant::now() >= self.next_at
+    }
+
+    /// How long until the next poll is due.
+    fn wait(&self) -> Duration {
+        self.next_at.saturating_duration_since(Instant::now())
+    }
+
+    /// A poll happened; `news` when it brought a receipt.
+    fn polled(&mut self, news: bool) {
+        self.interval = if news {
+            self.initial
+        } else {
+            (self.interval * 2).min(self.max)
+        };
+        self.next_at = Instant::now() + self.interval;
+    }
+
+    /// A relay took a new bundle into custody: its receipt may come soon.
+    fn restart(&mut self) {
+        self.interval = self.initial;
+        self.next_at = Instant::now() + self.initial;
     }
 }
 
@@ -251,6 +312,7 @@ async fn contacted(vault: &Arc<Vault>, activity: &Activity) {
     update(activity, |a| {
         a.last_contact_ms = Some(now);
         a.last_error = None;
+        a.offline = false;
     });
     if let Err(e) = blocking(vault, move |v| {
         v.set_setting(LAST_CONTACT_SETTING, &now.to_string())
@@ -267,6 +329,7 @@ fn failed(activity: &Activity, e: &SyncError) {
     update(activity, |a| {
         a.last_error = Some(problem);
         a.uploading = false;
+        a.offline = problem == SyncProblem::Unreachable;
     });
 }
 
@@ -275,6 +338,7 @@ async fn pass(
     vault: &Arc<Vault>,
     config: &SyncConfig,
     activity: &Activity,
+    custody: &mut CustodyPoll,
 ) -> Result<Next, SyncError> {
     let Some(device) = blocking(vault, |v| v.device()).await? else {
         return Ok(Next::Sleep(config.idle_poll, false));
@@ -284,6 +348,19 @@ async fn pass(
         device.provisioning.registry.clone(),
         config.request_timeout,
     )?;
+    let offline = activity.lock().unwrap_or_else(|p| p.into_inner()).offline;
+    if offline {
+        attempting(activity);
+        if let Err(e) = client
+            .probe(config.request_timeout.min(PROBE_TIMEOUT))
+            .await
+        {
+            failed(activity, &e);
+            return Err(e);
+        }
+        // Reachable again: the registry answered; what it says about bundles comes next.
+        update(activity, |a| a.offline = false);
+    }
     if !device.registered {
         let registration = DeviceRegistration::sign(
             device.provisioning.device_id,
@@ -308,23 +385,68 @@ async fn pass(
         }
     }
     let due = blocking(vault, |v| v.due_uploads(now_ms())).await?;
+    let mut spent = Spent::parse(
+        blocking(vault, |v| v.setting(BUDGET_SPENT_SETTING))
+            .await?
+            .as_deref(),
+    );
+    let allowance = blocking(vault, |v| v.setting(DAILY_ALLOWANCE_SETTING))
+        .await?
+        .and_then(|v| v.parse().ok());
+    let budget = config.budget.with_daily_allowance(allowance);
+    update(activity, |a| a.budget_until_ms = None);
     for item in due {
-        if let Sent::Revoked = send_one(vault, &client, config, activity, item).await? {
-            return Ok(Next::Revoked);
+        let size = item.bytes.len() as u64;
+        if let Err(until) = spent.check(&budget, now_ms(), size) {
+            tracing::info!(
+                until,
+                "sync budget spent; sending resumes when the window ends"
+            );
+            update(activity, |a| a.budget_until_ms = Some(until));
+            return Ok(Next::Sleep(
+                Duration::from_millis((until - now_ms()).max(0) as u64).min(config.idle_poll),
+                true,
+            ));
+        }
+        spent = spent.spend(&budget, now_ms(), size);
+        if budget != Budget::UNLIMITED {
+            let text = spent.to_text();
+            blocking(vault, move |v| v.set_setting(BUDGET_SPENT_SETTING, &text)).await?;
+        }
+        match send_one(vault, &client, config, activity, item).await? {
+            Sent::Revoked => return Ok(Next::Revoked),
+            Sent::Custody => custody.restart(),
+            Sent::Done => {}
         }
     }
-    let (custody_left, revoked) = poll_custody(vault, &client, activity).await?;
-    if revoked {
-        return Ok(Next::Revoked);
-    }
+    let custody_left = if custody.due() {
+        let polled = poll_custody(vault, &client, activity).await?;
+        if polled.revoked {
+            return Ok(Next::Revoked);
+        }
+        custody.polled(polled.received > 0);
+        if polled.lost > 0 {
+            // Due now: the next pass sends them again.
+            return Ok(Next::Sleep(Duration::ZERO, true));
+        }
+        polled.left
+    } else {
+        !custody_pending(vault).await?.is_empty()
+    };
     reference_updates(vault, &client, &device.provisioning.registry).await;
     let next = blocking(vault, |v| v.next_attempt_at()).await?;
+    let custody_wait = custody_left.then(|| custody.wait());
     Ok(match next {
         Some(at) => Next::Sleep(
-            Duration::from_millis((at - now_ms()).max(0) as u64).min(config.idle_poll),
+            Duration::from_millis((at - now_ms()).max(0) as u64)
+                .min(config.idle_poll)
+                .min(custody_wait.unwrap_or(Duration::MAX)),
             true,
         ),
-        None => Next::Sleep(config.idle_poll, custody_left),
+        None => Next::Sleep(
+            config.idle_poll.min(custody_wait.unwrap_or(Duration::MAX)),
+            custody_left,
+        ),
     })
 }
 
@@ -340,7 +462,20 @@ async fn reference_updates(vault: &Arc<Vault>, client: &Client, registry: &Regis
 
 /// The bundles a relay holds whose registry receipt is still to come.
 async fn custody_pending(vault: &Arc<Vault>) -> Result<Vec<(BundleId, Sha256)>, SyncError> {
-    let text = blocking(vault, |v| v.setting(CUSTODY_PENDING_SETTING)).await?;
+    blocking(vault, read_custody_pending).await
+}
+
+async fn set_custody_pending(
+    vault: &Arc<Vault>,
+    pending: &[(BundleId, Sha256)],
+) -> Result<(), SyncError> {
+    let pending = pending.to_vec();
+    blocking(vault, move |v| write_custody_pending(v, &pending)).await
+}
+
+/// [`CUSTODY_PENDING_SETTING`], parsed (also read by the USB path, `stick.rs`).
+pub(crate) fn read_custody_pending(v: &Vault) -> Result<Vec<(BundleId, Sha256)>, VaultError> {
+    let text = v.setting(CUSTODY_PENDING_SETTING)?;
     Ok(text
         .unwrap_or_default()
         .lines()
@@ -355,10 +490,10 @@ async fn custody_pending(vault: &Arc<Vault>) -> Result<Vec<(BundleId, Sha256)>, 
         .collect())
 }
 
-async fn set_custody_pending(
-    vault: &Arc<Vault>,
+pub(crate) fn write_custody_pending(
+    v: &Vault,
     pending: &[(BundleId, Sha256)],
-) -> Result<(), SyncError> {
+) -> Result<(), VaultError> {
     let text: String = pending
         .iter()
         .map(|(id, sha)| {
@@ -366,54 +501,110 @@ async fn set_custody_pending(
             format!("{id} {hex}\n")
         })
         .collect();
-    blocking(vault, move |v| {
-        v.set_setting(CUSTODY_PENDING_SETTING, &text)
-    })
-    .await
+    v.set_setting(CUSTODY_PENDING_SETTING, &text)
+}
+
+/// Records a verified custody receipt about the bytes whose SHA-256 is `sent`: the bundle is
+/// listed for its registry receipt first, so a crash in between still looks for it, then
+/// leaves the queue. Shared by the network path and the USB path (`stick.rs`).
+pub(crate) fn keep_custody(
+    v: &Vault,
+    id: BundleId,
+    sent: Sha256,
+    custody_bytes: &[u8],
+) -> Result<(), VaultError> {
+    let mut pending = read_custody_pending(v)?;
+    if !pending.iter().any(|(p, _)| *p == id) {
+        pending.push((id, sent));
+        write_custody_pending(v, &pending)?;
+    }
+    v.record_custody(id, custody_bytes)
+}
+
+/// What one poll of the custody list found.
+struct Polled {
+    /// Registry receipts received and recorded.
+    received: usize,
+    /// Bundles the relay no longer knows, back in the outbox.
+    lost: usize,
+    /// Some bundles still wait for theirs.
+    left: bool,
+    /// A verified receipt says the device is revoked.
+    revoked: bool,
 }
 
 /// Asks for the registry's receipt of every bundle in a relay's custody and records each
-/// one that verifies. Returns whether some still wait, and whether a verified receipt says
-/// the device is revoked.
+/// one that verifies. Stops at the first failure to reach the relay: the rest would fail
+/// the same way, each after its own timeout.
 async fn poll_custody(
     vault: &Arc<Vault>,
     client: &Client,
     activity: &Activity,
-) -> Result<(bool, bool), SyncError> {
-    let mut pending = custody_pending(vault).await?;
+) -> Result<Polled, SyncError> {
+    let pending = custody_pending(vault).await?;
     if pending.is_empty() {
-        return Ok((false, false));
+        return Ok(Polled {
+            received: 0,
+            lost: 0,
+            left: false,
+            revoked: false,
+        });
     }
     let before = pending.len();
     let mut kept = Vec::new();
     let mut revoked = false;
-    for (id, sha) in pending.drain(..) {
+    let mut answered = false;
+    let mut unreachable = false;
+    let mut lost = 0;
+    for (id, sha) in pending {
+        if unreachable {
+            kept.push((id, sha));
+            continue;
+        }
         attempting(activity);
         match client.central_receipt(id, sha).await {
-            Ok(Some((receipt, bytes))) => {
-                contacted(vault, activity).await;
+            Ok(ReceiptLookup::Known(receipt, bytes)) => {
+                answered = true;
                 if receipt.verdict == Verdict::Rejected(RejectReason::DeviceRevoked) {
                     revoked = true;
                 }
                 tracing::info!(bundle = %id, verdict = verdict_name(&receipt.verdict), "registry receipt via relay");
                 record(vault, id, bytes, receipt).await?;
             }
-            Ok(None) => {
-                contacted(vault, activity).await;
+            Ok(ReceiptLookup::Pending) => {
+                answered = true;
                 kept.push((id, sha));
+            }
+            // The relay lost it after its custody receipt: send it again (the bytes are
+            // still in the outbox; de-duplication makes a second arrival safe).
+            Ok(ReceiptLookup::Unknown) => {
+                answered = true;
+                tracing::warn!(bundle = %id, "the relay no longer knows a bundle in its custody; sending again");
+                blocking(vault, move |v| v.custody_lost(id)).await?;
+                lost += 1;
             }
             Err(e) => {
                 tracing::warn!(bundle = %id, error = %e, "registry receipt not fetched");
                 failed(activity, &e);
+                unreachable = matches!(e, SyncError::Unreachable(_));
                 kept.push((id, sha));
             }
         }
+    }
+    // Once per poll, not per answer: it is a write to the vault.
+    if answered {
+        contacted(vault, activity).await;
     }
     if kept.len() != before {
         // Only this worker writes the list, one pass at a time.
         set_custody_pending(vault, &kept).await?;
     }
-    Ok((!kept.is_empty(), revoked))
+    Ok(Polled {
+        received: before - kept.len() - lost,
+        lost,
+        left: !kept.is_empty(),
+        revoked,
+    })
 }
 
 async fn record(
@@ -429,6 +620,8 @@ async fn record(
 enum Sent {
     /// Recorded (receipt or retry).
     Done,
+    /// A relay holds it; its registry receipt is to be polled for.
+    Custody,
     /// A verified receipt about these bytes says the device is revoked.
     Revoked,
 }
@@ -455,14 +648,10 @@ async fn send_one(
             if custody.bundle_id != id {
                 return Err(SyncError::ReceiptMismatch);
             }
-            let mut pending = custody_pending(vault).await?;
-            if !pending.iter().any(|(p, _)| *p == id) {
-                pending.push((id, custody.submission_sha256));
-                set_custody_pending(vault, &pending).await?;
-            }
             tracing::info!(bundle = %id, relay_key = %custody.relay_key_id, "custody receipt");
-            blocking(vault, move |v| v.record_custody(id, &bytes)).await?;
-            Ok(Sent::Done)
+            let sent = custody.submission_sha256;
+            blocking(vault, move |v| keep_custody(v, id, sent, &bytes)).await?;
+            Ok(Sent::Custody)
         }
         // `send` verified the signature and that the receipt is about these bytes.
         Ok(UploadAnswer::Receipt(receipt, bytes)) => {

@@ -153,6 +153,7 @@ fn config() -> SyncConfig {
         },
         request_timeout: Duration::from_secs(5),
         idle_poll: Duration::from_millis(50),
+        budget: ghidanh_sync::Budget::UNLIMITED,
     }
 }
 

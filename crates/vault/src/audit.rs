@@ -71,6 +71,8 @@ pub enum AuditAction {
     Approved,
     /// A relay's custody receipt was stored.
     CustodyStored,
+    /// The relay no longer knew a bundle it had taken into custody: it is sent again.
+    CustodyLost,
     /// Personal data of an enrollment was read for display or export (subject: its id).
     Read,
     /// A portrait or fingerprint image was stored (subject: enrollment id).
@@ -111,6 +113,7 @@ impl AuditAction {
             AuditAction::SentBack => "sent_back",
             AuditAction::Approved => "approved",
             AuditAction::CustodyStored => "custody_stored",
+            AuditAction::CustodyLost => "custody_lost",
             AuditAction::Read => "read",
             AuditAction::MediaStored => "media_stored",
             AuditAction::DeviceRegistered => "device_registered",
@@ -144,6 +147,7 @@ impl AuditAction {
             "sent_back" => AuditAction::SentBack,
             "approved" => AuditAction::Approved,
             "custody_stored" => AuditAction::CustodyStored,
+            "custody_lost" => AuditAction::CustodyLost,
             "read" => AuditAction::Read,
             "media_stored" => AuditAction::MediaStored,
             "device_registered" => AuditAction::DeviceRegistered,

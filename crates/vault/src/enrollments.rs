@@ -96,6 +96,8 @@ impl EnrollmentState {
                 | (Sealed | Uploading | Custody, Accepted)
                 | (Sealed | Uploading | Custody, Rejected)
                 | (Sealed, Custody)
+                // The relay lost it: sent again.
+                | (Custody, Sealed)
                 | (Accepted, Purged)
                 // Only by an operator's decision, never by the retention sweep.
                 | (Rejected, Purged)

@@ -426,6 +426,21 @@ impl Vault {
             .optional()?)
     }
 
+    /// Sets a supervisor's setting and records the change in the audit log
+    /// (`setting_changed`, subject `key=value`), in one transaction.
+    pub fn set_setting_audited(&self, key: &str, value: &str) -> Result<(), VaultError> {
+        let mut conn = self.live_conn()?;
+        let tx = conn.transaction()?;
+        tx.execute(
+            "INSERT INTO settings (key, value) VALUES (?1, ?2)
+             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            params![key, value],
+        )?;
+        self.audit(&tx, AuditAction::SettingChanged, &format!("{key}={value}"))?;
+        tx.commit()?;
+        Ok(())
+    }
+
     /// Sets a setting.
     pub fn set_setting(&self, key: &str, value: &str) -> Result<(), VaultError> {
         self.live_conn()?.execute(

@@ -64,6 +64,28 @@ impl Vault {
         Ok(bytes)
     }
 
+    /// The custody receipts of bundles a relay holds whose registry receipt has not come,
+    /// oldest first: a kit carries them on a USB stick so the relay can answer with the
+    /// registry's receipts (they hold ids and digests only, nothing of the person).
+    pub fn custody_waiting(&self) -> Result<Vec<(BundleId, Vec<u8>)>, VaultError> {
+        let conn = self.live_conn()?;
+        let mut stmt = conn.prepare(
+            "SELECT bundle_id, custody FROM outbox
+             WHERE receipt IS NULL AND custody IS NOT NULL ORDER BY rowid",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?))
+        })?;
+        rows.map(|r| {
+            let (id, custody) = r?;
+            Ok((
+                BundleId::parse(&id).map_err(|_| VaultError::Corrupt("bundle id"))?,
+                custody,
+            ))
+        })
+        .collect()
+    }
+
     /// When the next upload attempt is due (Unix ms), if any bundle waits.
     pub fn next_attempt_at(&self) -> Result<Option<i64>, VaultError> {
         Ok(self
@@ -135,6 +157,26 @@ impl Vault {
             params![bundle_id.to_string(), receipt_bytes],
         )?;
         self.audit(&tx, AuditAction::CustodyStored, &bundle_id.to_string())?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The relay that gave a custody receipt no longer knows the bundle (its store was lost
+    /// or replaced): Custody → Sealed, due now, so it is sent again. The old custody receipt
+    /// is dropped with the state; the registry's de-duplication makes a second arrival safe.
+    pub fn custody_lost(&self, bundle_id: BundleId) -> Result<(), VaultError> {
+        let mut conn = self.live_conn()?;
+        let tx = conn.transaction()?;
+        let id = enrollment_of_bundle(&tx, bundle_id)?;
+        if state_of(&tx, id)? != EnrollmentState::Custody {
+            return Ok(());
+        }
+        transition(&tx, id, EnrollmentState::Sealed)?;
+        tx.execute(
+            "UPDATE outbox SET custody = NULL, next_attempt_at = ?2 WHERE bundle_id = ?1",
+            params![bundle_id.to_string(), now_ms()],
+        )?;
+        self.audit(&tx, AuditAction::CustodyLost, &bundle_id.to_string())?;
         tx.commit()?;
         Ok(())
     }

@@ -26,20 +26,7 @@ impl Vault {
 
     /// Sets the retention period in days; the change and its audit entry are one transaction.
     pub fn set_retention_days(&self, days: u32) -> Result<(), VaultError> {
-        let mut conn = self.live_conn()?;
-        let tx = conn.transaction()?;
-        tx.execute(
-            "INSERT INTO settings (key, value) VALUES (?1, ?2)
-             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            params![RETENTION_KEY, days.to_string()],
-        )?;
-        self.audit(
-            &tx,
-            AuditAction::SettingChanged,
-            &format!("{RETENTION_KEY}={days}"),
-        )?;
-        tx.commit()?;
-        Ok(())
+        self.set_setting_audited(RETENTION_KEY, &days.to_string())
     }
 
     /// The retention sweep: every Accepted enrollment whose receipt is at least the retention

@@ -196,6 +196,7 @@ fn the_table_of_moves_is_the_life_diagram_of_docs_enrollment_life() {
         (S::Uploading, S::Custody),
         (S::Uploading, S::Accepted),
         (S::Uploading, S::Rejected),
+        (S::Custody, S::Sealed),
         (S::Custody, S::Accepted),
         (S::Custody, S::Rejected),
         (S::Accepted, S::Purged),

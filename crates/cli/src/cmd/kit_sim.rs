@@ -29,6 +29,11 @@ pub struct KitSimArgs {
     /// Give up (exit 1) after this many seconds without every receipt.
     #[arg(long, default_value_t = 300)]
     timeout_secs: u64,
+    /// Seal the enrollments and exit at once, waiting for no receipt: a kit in the field
+    /// with no network, whose bundles go by USB stick (`ghidanh export --to`). The report
+    /// is the same; the exit code is 0.
+    #[arg(long)]
+    seal_only: bool,
 }
 
 impl KitSimArgs {
@@ -44,6 +49,7 @@ impl KitSimArgs {
                 },
                 request_timeout: Duration::from_secs(10),
                 idle_poll: Duration::from_millis(200),
+                budget: ghidanh_sync::Budget::UNLIMITED,
             },
             idle_lock: Duration::ZERO,
         })?;
@@ -66,7 +72,7 @@ impl KitSimArgs {
                 .filter(|e| e.state == EnrollmentState::Accepted)
                 .count();
             let done = accepted == list.len();
-            if done || Instant::now() > deadline {
+            if done || self.seal_only || Instant::now() > deadline {
                 let bundles: Vec<String> = list
                     .iter()
                     .filter_map(|e| e.bundle_id.map(|b| b.to_string()))
@@ -84,7 +90,7 @@ impl KitSimArgs {
                 // Stop the sync worker and close the vault before the process exits.
                 kit.lock()?;
                 drop(kit);
-                return Ok(if done {
+                return Ok(if done || self.seal_only {
                     ExitCode::SUCCESS
                 } else {
                     ExitCode::FAILURE

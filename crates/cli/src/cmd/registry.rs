@@ -56,6 +56,10 @@ pub enum RegistryCmd {
         /// Relay only: longest retry delay of the forwarder, in milliseconds.
         #[arg(long, default_value_t = 60_000)]
         forward_max_ms: u64,
+        /// Relay only: longest sleep of the forwarder with nothing due, in milliseconds: how
+        /// soon it notices what a `relay import` (another process) held.
+        #[arg(long, default_value_t = 30_000)]
+        forward_poll_ms: u64,
     },
     /// Print the registry's public keys, one line per key of its keyring (hex of the Ed25519
     /// and X25519 public keys): the `--upstream-keys` file of a relay.
@@ -173,6 +177,7 @@ impl RegistryCmd {
                 upstream_keys,
                 forward_initial_ms,
                 forward_max_ms,
+                forward_poll_ms,
                 ..
             } => serve_relay(
                 data,
@@ -182,6 +187,7 @@ impl RegistryCmd {
                 ForwardConfig {
                     initial: std::time::Duration::from_millis(forward_initial_ms),
                     max: std::time::Duration::from_millis(forward_max_ms),
+                    idle_poll: std::time::Duration::from_millis(forward_poll_ms.max(1)),
                     ..ForwardConfig::default()
                 },
             )?,

@@ -36,6 +36,13 @@ export interface Backend {
    * limits) and rejects with invalidInput and a retentionDays field error; resolves to the days set.
    */
   setRetentionDays(days: string): Promise<number>;
+  /** Megabytes the kit may send per day (0: no limit). */
+  getDailyAllowanceMb(): Promise<number>;
+  /**
+   * Supervisor only. megabytes is the field as typed (empty or 0: no limit); the core checks
+   * it and rejects with invalidInput and a dailyAllowanceMb field error; resolves to the MB set.
+   */
+  setDailyAllowanceMb(megabytes: string): Promise<number>;
   validateEnrollment(input: EnrollmentInput): Promise<FieldError[]>;
   saveDraft(id: string | null, input: EnrollmentInput): Promise<SaveResult>;
   getDraft(id: string): Promise<EnrollmentInput>;

@@ -49,9 +49,20 @@ export interface FakeOptions {
 }
 
 /** The part of sync_status a test sets; the counts follow the records. */
-export type FakeSync = Pick<SyncStatus, 'lastContactAt' | 'lastAttemptAt' | 'lastError' | 'uploading' | 'nextRetryAt'>;
+export type FakeSync = Pick<
+  SyncStatus,
+  'lastContactAt' | 'lastAttemptAt' | 'lastError' | 'uploading' | 'nextRetryAt' | 'budgetUntilAt' | 'offline'
+>;
 
-const NO_SYNC: FakeSync = { lastContactAt: null, lastAttemptAt: null, lastError: null, uploading: false, nextRetryAt: null };
+const NO_SYNC: FakeSync = {
+  lastContactAt: null,
+  lastAttemptAt: null,
+  lastError: null,
+  uploading: false,
+  nextRetryAt: null,
+  budgetUntilAt: null,
+  offline: false,
+};
 
 export interface FakeRecord {
   id: string;
@@ -107,6 +118,7 @@ export class FakeBackend implements Backend {
   language: Lang;
   records: FakeRecord[];
   retentionDays: number;
+  dailyAllowanceMb = 0;
   /** What sync_status answers besides the counts; tests change it between polls. */
   sync: FakeSync;
   readonly calls: FakeCall[] = [];
@@ -393,6 +405,23 @@ export class FakeBackend implements Backend {
       const n = Number(days.trim());
       this.retentionDays = Number.isFinite(n) ? n : 0;
       return this.retentionDays;
+    });
+  }
+
+  getDailyAllowanceMb(): Promise<number> {
+    return this.reply('get_daily_allowance_mb', [], () => {
+      this.requireUnlocked();
+      return this.dailyAllowanceMb;
+    });
+  }
+
+  /** Knows no rule of the field: tests script the core's refusals with scriptError. */
+  setDailyAllowanceMb(megabytes: string): Promise<number> {
+    return this.reply('set_daily_allowance_mb', [megabytes], () => {
+      this.requireSupervisor();
+      const n = Number(megabytes.trim());
+      this.dailyAllowanceMb = Number.isFinite(n) ? n : 0;
+      return this.dailyAllowanceMb;
     });
   }
 

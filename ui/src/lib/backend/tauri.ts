@@ -60,6 +60,12 @@ export class TauriBackend implements Backend {
   setRetentionDays(days: string): Promise<number> {
     return call('set_retention_days', { days });
   }
+  getDailyAllowanceMb(): Promise<number> {
+    return call('get_daily_allowance_mb');
+  }
+  setDailyAllowanceMb(megabytes: string): Promise<number> {
+    return call('set_daily_allowance_mb', { megabytes });
+  }
   validateEnrollment(input: EnrollmentInput): Promise<FieldError[]> {
     return call('validate_enrollment', { input });
   }

@@ -132,6 +132,10 @@ export interface SyncStatus {
   uploading: boolean;
   /** When the kit tries again, while something waits. */
   nextRetryAt: string | null;
+  /** The sync budget (data allowance) is spent: nothing is sent until then. */
+  budgetUntilAt: string | null;
+  /** The registry was unreachable at the last attempt. */
+  offline: boolean;
   /** Sealed, not yet receipted (sealed or being sent). */
   waiting: number;
   /** Held by a district relay, the registry's receipt still to come. */

@@ -47,6 +47,23 @@ function registryDown(records: FakeRecord[], message: string): FakeBackend {
 }
 
 describe('sync panel', () => {
+  it('says when the link is down and when the data allowance is used up, in Vietnamese', async () => {
+    const fake = registryDown([rec('e-1', 'sealed')], '[fake] unreachable vi');
+    fake.sync.offline = true;
+    app = await boot(fake);
+    expect(text('#sync-activity')).toBe('Chưa kết nối được máy chủ; sẽ kiểm tra lại lúc 09:12:04.');
+
+    // Back on line, but today's allowance is spent: the panel says until when.
+    fake.sync = { ...fake.sync, offline: false, lastError: null, budgetUntilAt: CONTACT };
+    await tick(SYNC_POLL_INTERVAL_MS);
+    expect(text('#sync-activity')).toBe('Đã dùng hết hạn mức dữ liệu để gửi; sẽ gửi tiếp lúc 09:07 05/01/2026.');
+
+    // The window rolled over: the ordinary next try again.
+    fake.sync = { ...fake.sync, budgetUntilAt: null };
+    await tick(SYNC_POLL_INTERVAL_MS);
+    expect(text('#sync-activity')).toBe('Thử lại lúc 09:12:04');
+  });
+
   it('formats a time as HH:MM dd/mm/yyyy', () => {
     expect(formatStamp(CONTACT)).toBe('09:07 05/01/2026');
     expect(formatStamp(new Date(2025, 11, 31, 23, 59).toISOString())).toBe('23:59 31/12/2025');
@@ -75,7 +92,7 @@ describe('sync panel', () => {
 
     // The registry answered: delivered, nothing waits, no error.
     fake.advanceUploads();
-    fake.sync = { lastContactAt: CONTACT, lastAttemptAt: CONTACT, lastError: null, uploading: false, nextRetryAt: null };
+    fake.sync = { ...fake.sync, lastContactAt: CONTACT, lastAttemptAt: CONTACT, lastError: null, uploading: false, nextRetryAt: null };
     await tick(SYNC_POLL_INTERVAL_MS);
     expect(text('#sync-last-contact')).toBe('Lần liên lạc cuối: 09:07 05/01/2026');
     expect(text('#sync-waiting')).toBe('Đang chờ gửi: 0');
@@ -103,7 +120,7 @@ describe('sync panel', () => {
     expect(label('e-1')).toBe('Sealed, waiting to send');
     expect(label('e-2')).toBe('Sending');
 
-    fake.sync = { lastContactAt: CONTACT, lastAttemptAt: CONTACT, lastError: null, uploading: false, nextRetryAt: null };
+    fake.sync = { ...fake.sync, lastContactAt: CONTACT, lastAttemptAt: CONTACT, lastError: null, uploading: false, nextRetryAt: null };
     await tick(SYNC_POLL_INTERVAL_MS);
     expect(text('#sync-last-contact')).toBe('Last contact: 09:07 05/01/2026');
 

@@ -76,6 +76,8 @@ export function createSyncPanel(backend: Backend): SyncPanel {
     set(waiting, t('sync.waiting', { n: String(s.waiting) }));
     let now = '';
     if (s.uploading) now = t('sync.sending');
+    else if (s.waiting > 0 && s.budgetUntilAt) now = t('sync.budgetSpent', { time: formatStamp(s.budgetUntilAt) });
+    else if (s.waiting > 0 && s.offline && s.nextRetryAt) now = t('sync.offline', { time: formatClock(s.nextRetryAt) });
     else if (s.waiting > 0 && s.nextRetryAt) now = t('sync.nextRetry', { time: formatClock(s.nextRetryAt) });
     else if (s.waiting === 0) now = t('sync.nothingWaiting');
     set(activity, now);

@@ -68,6 +68,13 @@ export const en: Messages = {
   'operators.addSubmit': 'Add operator',
   'operators.added': 'Added {name}.',
 
+  'allowance.title': 'Daily data allowance',
+  'allowance.intro': 'How much the kit may send to the registry per day, for a metered SIM. When it is used up, records wait on the device and go the next day.',
+  'allowance.mb': 'Data allowance per day (MB)',
+  'allowance.hint': 'Whole megabytes; empty or 0 means no limit.',
+  'allowance.submit': 'Save allowance',
+  'allowance.saved': 'Data allowance set to {mb} MB per day.',
+  'allowance.savedNone': 'No daily data limit: records are sent whenever the registry can be reached.',
   'retention.title': 'Retention period',
   'retention.intro':
     'Once the registry has accepted a record, its personal data stays on this device for this many days, then is removed at the next unlock. Receipts are always kept.',
@@ -153,6 +160,8 @@ export const en: Messages = {
   'sync.discarded': 'Discarded: {n}',
   'sync.sending': 'Sending…',
   'sync.nextRetry': 'Next try at {time}',
+  'sync.budgetSpent': 'The data allowance for sending is used up; sending resumes at {time}.',
+  'sync.offline': 'No connection to the registry; checking again at {time}.',
   'sync.nothingWaiting': 'Nothing waiting to send.',
   'sync.lastError': 'The attempt at {time} failed: {message}',
 

@@ -68,6 +68,13 @@ export const vi = {
   'operators.addSubmit': 'Thêm người thu nhận',
   'operators.added': 'Đã thêm {name}.',
 
+  'allowance.title': 'Hạn mức dữ liệu',
+  'allowance.intro': 'Lượng dữ liệu máy được gửi về trung tâm mỗi ngày, cho SIM tính cước theo dung lượng. Khi dùng hết, hồ sơ được giữ trên máy và gửi tiếp vào ngày hôm sau.',
+  'allowance.mb': 'Hạn mức dữ liệu mỗi ngày (MB)',
+  'allowance.hint': 'Một số MB nguyên; để trống hoặc 0 là không giới hạn.',
+  'allowance.submit': 'Lưu hạn mức',
+  'allowance.saved': 'Đã đặt hạn mức dữ liệu là {mb} MB mỗi ngày.',
+  'allowance.savedNone': 'Không giới hạn dữ liệu mỗi ngày: hồ sơ được gửi mỗi khi kết nối được máy chủ.',
   'retention.title': 'Thời hạn lưu giữ',
   'retention.intro':
     'Sau khi trung tâm đã chấp nhận một hồ sơ, dữ liệu cá nhân của hồ sơ đó còn được giữ trên máy chừng ấy ngày, rồi bị xoá ở lần mở khoá kế tiếp. Biên nhận luôn được giữ lại.',
@@ -153,6 +160,8 @@ export const vi = {
   'sync.discarded': 'Đã huỷ: {n}',
   'sync.sending': 'Đang gửi…',
   'sync.nextRetry': 'Thử lại lúc {time}',
+  'sync.budgetSpent': 'Đã dùng hết hạn mức dữ liệu để gửi; sẽ gửi tiếp lúc {time}.',
+  'sync.offline': 'Chưa kết nối được máy chủ; sẽ kiểm tra lại lúc {time}.',
   'sync.nothingWaiting': 'Không có hồ sơ nào chờ gửi.',
   'sync.lastError': 'Lần thử lúc {time} không thành công: {message}',
 

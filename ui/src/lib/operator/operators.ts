@@ -7,12 +7,30 @@ import { createOperatorBar, roleLabel } from './operatorBar';
 
 const ADD_FIELDS = ['name', 'role', 'passphrase', 'passphraseConfirm'] as const;
 const RESET_FIELDS = ['passphrase', 'passphraseConfirm'] as const;
-const RETENTION_FIELDS = ['retentionDays'] as const;
+
+/** One whole-number supervisor setting: its form's ids and strings, and how it is read and set. */
+interface NumberSetting {
+  /** Prefix of the ids and i18n keys: `${key}-title`, `${key}.title`, … */
+  key: 'retention' | 'allowance';
+  /** The field name the core's errors use. */
+  field: string;
+  /** The input's id. */
+  id: string;
+  /** Whether the field may be left empty (the core decides what empty means). */
+  required: boolean;
+  /** i18n key of the field's label. */
+  label: 'retention.days' | 'allowance.mb';
+  get(): Promise<number>;
+  set(typed: string): Promise<number>;
+  /** The banner after a save. */
+  saved(value: number): string;
+}
 
 /**
  * "Người thu nhận" (supervisors): the accounts on this device, "Thêm người thu nhận",
  * "Đặt lại cụm mật khẩu" for an account whose passphrase was forgotten, and the device's
- * one supervisor setting, "Thời hạn lưu giữ" (the retention period; the core checks it).
+ * two supervisor settings, "Thời hạn lưu giữ" (the retention period) and "Hạn mức dữ liệu"
+ * (megabytes the kit may send per day); the core checks both.
  */
 export function operatorsScreen(ctx: ScreenContext): Screen {
   const bar = createOperatorBar(ctx, 'operators');
@@ -69,24 +87,77 @@ export function operatorsScreen(ctx: ScreenContext): Screen {
   );
   resetForm.hidden = true;
 
-  // ---- retention -----------------------------------------------------------
+  // ---- settings ------------------------------------------------------------
   // Text, not type=number: the field goes to the core as typed, so "1,5" or "-3" meet
   // the core's rule and its message instead of becoming an empty value here.
-  const days = h('input', { type: 'text', inputmode: 'numeric', autocomplete: 'off', required: true, size: 6 });
-  const retentionForm = h(
-    'form',
-    { class: 'card', novalidate: true, 'aria-labelledby': 'retention-title', 'data-form': 'retention' },
-    tx('h2', 'retention.title', { id: 'retention-title' }),
-    tx('p', 'retention.intro', { class: 'intro' }),
-    field({ id: 'retention-days', name: 'retentionDays', label: 'retention.days', control: days, hint: 'retention.hint' }),
-    h('div', { class: 'actions' }, tx('button', 'retention.submit', { id: 'retention-submit', type: 'submit', class: 'btn btn-primary' })),
-  );
+  const settingForm = (setting: NumberSetting): HTMLFormElement => {
+    const control = h('input', { type: 'text', inputmode: 'numeric', autocomplete: 'off', required: setting.required, size: 6 });
+    const k = setting.key;
+    const form = h(
+      'form',
+      { class: 'card', novalidate: true, 'aria-labelledby': `${k}-title`, 'data-form': k },
+      tx('h2', `${k}.title`, { id: `${k}-title` }),
+      tx('p', `${k}.intro`, { class: 'intro' }),
+      field({ id: setting.id, name: setting.field, label: setting.label, control, hint: `${k}.hint` }),
+      h('div', { class: 'actions' }, tx('button', `${k}.submit`, { id: `${k}-submit`, type: 'submit', class: 'btn btn-primary' })),
+    );
+    const fields = [setting.field] as const;
+    const load = async (): Promise<void> => {
+      try {
+        const got = await setting.get();
+        if (!disposed) control.value = String(got);
+      } catch (e) {
+        if (!disposed) ctx.handleError(toAppError(e));
+      }
+    };
+    form.addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      void busyForm(form, async () => {
+        ctx.banner.clear();
+        try {
+          const set = await setting.set(control.value);
+          if (disposed) return;
+          control.value = String(set);
+          showFieldErrors(form, [], fields);
+          ctx.banner.show('info', setting.saved(set));
+        } catch (e) {
+          if (disposed) return;
+          const err = toAppError(e);
+          showFieldErrors(form, err.fieldErrors ?? [], fields);
+          ctx.handleError(err);
+          control.focus();
+        }
+      });
+    });
+    void load();
+    return form;
+  };
+  const retentionForm = settingForm({
+    key: 'retention',
+    id: 'retention-days',
+    required: true,
+    field: 'retentionDays',
+    label: 'retention.days',
+    get: () => ctx.backend.getRetentionDays(),
+    set: (typed) => ctx.backend.setRetentionDays(typed),
+    saved: (days) => t('retention.saved', { days: String(days) }),
+  });
+  const allowanceForm = settingForm({
+    key: 'allowance',
+    id: 'allowance-mb',
+    required: false,
+    field: 'dailyAllowanceMb',
+    label: 'allowance.mb',
+    get: () => ctx.backend.getDailyAllowanceMb(),
+    set: (typed) => ctx.backend.setDailyAllowanceMb(typed),
+    saved: (mb) => (mb === 0 ? t('allowance.savedNone') : t('allowance.saved', { mb: String(mb) })),
+  });
 
   const el = h(
     'section',
     { class: 'main-screen', 'data-screen': 'operators' },
     bar.el,
-    h('div', { class: 'main-layout' }, h('div', {}, listCard, retentionForm), h('div', {}, addForm, resetForm)),
+    h('div', { class: 'main-layout' }, h('div', {}, listCard, retentionForm, allowanceForm), h('div', {}, addForm, resetForm)),
   );
 
   const render = (): void => {
@@ -203,38 +274,7 @@ export function operatorsScreen(ctx: ScreenContext): Screen {
     });
   });
 
-  const loadRetention = async (): Promise<void> => {
-    try {
-      const got = await ctx.backend.getRetentionDays();
-      if (disposed) return;
-      days.value = String(got);
-    } catch (e) {
-      if (!disposed) ctx.handleError(toAppError(e));
-    }
-  };
-
-  retentionForm.addEventListener('submit', (ev) => {
-    ev.preventDefault();
-    void busyForm(retentionForm, async () => {
-      ctx.banner.clear();
-      try {
-        const set = await ctx.backend.setRetentionDays(days.value);
-        if (disposed) return;
-        days.value = String(set);
-        showFieldErrors(retentionForm, [], RETENTION_FIELDS);
-        ctx.banner.show('info', t('retention.saved', { days: String(set) }));
-      } catch (e) {
-        if (disposed) return;
-        const err = toAppError(e);
-        showFieldErrors(retentionForm, err.fieldErrors ?? [], RETENTION_FIELDS);
-        ctx.handleError(err);
-        days.focus();
-      }
-    });
-  });
-
   void load();
-  void loadRetention();
 
   return {
     el,

@@ -264,12 +264,49 @@ describe('retention period (supervisor)', () => {
     expect(labelled('Retention period (days)').hasAttribute('aria-invalid')).toBe(false);
   });
 
+  it('the daily data allowance: shown, sent as typed, refused under the field, then set; 0 is no limit', async () => {
+    const fake = supervisorSession();
+    fake.dailyAllowanceMb = 0;
+    app = await boot(fake);
+    button('Người thu nhận').click();
+    await tick();
+    expect(text('#allowance-title')).toBe('Hạn mức dữ liệu');
+    expect(labelled('Hạn mức dữ liệu mỗi ngày (MB)').value).toBe('0');
+    fake.scriptError('set_daily_allowance_mb', {
+      code: 'invalidInput' as const,
+      message: fakeErrorMessage('invalidInput'),
+      fieldErrors: [{ field: 'dailyAllowanceMb', rule: 'wholeMegabytes', message: '[fake vi] dailyAllowanceMb/wholeMegabytes' }],
+    });
+    fill('Hạn mức dữ liệu mỗi ngày (MB)', '50MB');
+    submitFrom('Hạn mức dữ liệu mỗi ngày (MB)');
+    await tick();
+    expect(fake.calls.filter((c) => c.cmd === 'set_daily_allowance_mb').map((c) => c.args)).toEqual([['50MB']]);
+    expect(text('[data-error-for="dailyAllowanceMb"]')).toBe('[fake vi] dailyAllowanceMb/wholeMegabytes');
+    expect(text('[data-error-for="retentionDays"]')).toBe('');
+    expect(fake.dailyAllowanceMb).toBe(0);
+
+    fill('Hạn mức dữ liệu mỗi ngày (MB)', '50');
+    submitFrom('Hạn mức dữ liệu mỗi ngày (MB)');
+    await tick();
+    expect(fake.dailyAllowanceMb).toBe(50);
+    expect(text('#banner')).toBe('Đã đặt hạn mức dữ liệu là 50 MB mỗi ngày.');
+    expect(text('[data-error-for="dailyAllowanceMb"]')).toBe('');
+
+    fill('Hạn mức dữ liệu mỗi ngày (MB)', '');
+    submitFrom('Hạn mức dữ liệu mỗi ngày (MB)');
+    await tick();
+    expect(fake.dailyAllowanceMb).toBe(0);
+    expect(text('#banner')).toBe('Không giới hạn dữ liệu mỗi ngày: hồ sơ được gửi mỗi khi kết nối được máy chủ.');
+  });
+
   it('an operator who is no supervisor never reaches it, and the core refuses anyway', async () => {
     const fake = new FakeBackend({ state: 'unlocked', operatorName: ANNA.name, role: 'operator', passphrase: ANNA.passphrase });
     app = await boot(fake);
     expect(() => button('Người thu nhận')).toThrow();
     expect(document.querySelector('#retention-days')).toBeNull();
+    expect(document.querySelector('#allowance-mb')).toBeNull();
     await expect(fake.setRetentionDays('30')).rejects.toMatchObject({ code: 'notSupervisor' });
+    await expect(fake.setDailyAllowanceMb('30')).rejects.toMatchObject({ code: 'notSupervisor' });
   });
 });
 
