@@ -1,4 +1,4 @@
-//! Keys, the signed and sealed bundle format, receipts and provisioning files.
+//! Keys, the signed and sealed bundle format, receipts, provisioning files and reference updates.
 //!
 //! Pure: this crate does no I/O and reads no clock (callers pass times in).
 //! The byte layouts are specified in `schema/bundle.md`; each MUST there has its
@@ -15,6 +15,7 @@ mod keys;
 mod payload;
 mod provisioning;
 mod receipt;
+mod reference_update;
 mod registration;
 pub mod stick;
 #[cfg(feature = "testkit")]
@@ -36,4 +37,5 @@ pub use payload::{
 };
 pub use provisioning::Provisioning;
 pub use receipt::{CustodyReceipt, Receipt, RejectReason, Verdict};
+pub use reference_update::{ReferenceUpdate, MAX_REFERENCE_UPDATE, MAX_VERSION_LEN};
 pub use registration::DeviceRegistration;

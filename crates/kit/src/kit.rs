@@ -254,6 +254,16 @@ impl Kit {
 
     fn open_session(&self, vault: Vault, operator: Operator) -> Result<Status, KitError> {
         self.import_provisioning(&vault)?;
+        // The reference updates the registry sent earlier, verified again and installed, so
+        // validation and the lists use them from the first record (nothing to do if they are).
+        match ghidanh_sync::reference::install_stored(&vault) {
+            Ok(0) => {}
+            Ok(lists) => tracing::info!(lists, "reference updates from the vault in use"),
+            Err(e) => tracing::warn!(
+                code = KitError::from(e).code(),
+                "reference updates not read; the built-in lists stay"
+            ),
+        }
         // Retention runs at each sign-in (the idle lock makes that several times a day): what
         // the registry accepted longer ago than the configured days loses its personal data.
         let purged = vault.purge_due(now_ms())?;
@@ -512,8 +522,16 @@ impl Kit {
         if !matches!(draft.state, S::Draft | S::Finalised | S::Approved) {
             return Err(KitError::NotADraft);
         }
-        let record =
-            ValidRecord::validate(&draft.input, today()).map_err(KitError::InvalidRecord)?;
+        // The bundle names the reference versions the record was validated against: read
+        // before and after, and validated again if an update was installed in between.
+        let (record, reference_versions) = loop {
+            let versions = ghidanh_record::reference::versions();
+            let record =
+                ValidRecord::validate(&draft.input, today()).map_err(KitError::InvalidRecord)?;
+            if std::ptr::eq(versions, ghidanh_record::reference::versions()) {
+                break (record, versions);
+            }
+        };
         let device = vault
             .device()?
             .ok_or_else(|| KitError::NotProvisioned("no provisioning file imported".into()))?;
@@ -531,8 +549,9 @@ impl Kit {
             record: record.to_input(),
             // Capture of biometrics lands with its own issue.
             biometrics: Biometrics::default(),
-            // The lists this build validated the record against, so the registry can tell.
-            reference_versions: ghidanh_record::reference::versions()
+            // The lists the record was validated against (built in, or installed updates),
+            // so the registry can tell.
+            reference_versions: reference_versions
                 .iter()
                 .map(|(name, version)| (name.to_owned(), version.to_owned()))
                 .collect(),

@@ -50,6 +50,15 @@ impl DataDir {
         self.uploads().join(format!("{upload_id}.part"))
     }
 
+    /// The published reference updates, the latest of each list.
+    pub(crate) fn reference(&self) -> PathBuf {
+        self.root.join("reference")
+    }
+
+    pub(crate) fn reference_update(&self, list: ghidanh_record::reference::List) -> PathBuf {
+        self.reference().join(format!("{}.gdref", list.name()))
+    }
+
     pub(crate) fn blob(&self, bundle_id: BundleId) -> PathBuf {
         self.blobs().join(format!("{bundle_id}.gdb"))
     }

@@ -34,6 +34,32 @@ pub enum RegistryError {
     /// The embedded reference data is broken (a build problem, not a user one).
     #[error("reference data: {0}")]
     Reference(ghidanh_record::reference::ReferenceError),
+    /// A reference update to publish is not newer than the one published (or embedded).
+    #[error("{list}: version {version:?} is not newer than {current:?}")]
+    NotNewer {
+        /// The list.
+        list: &'static str,
+        /// The version refused.
+        version: String,
+        /// The version published, or embedded if none was.
+        current: String,
+    },
+    /// A reference update cannot be signed as given (its version's shape, its size).
+    #[error("{list}: cannot publish: {detail}")]
+    BadPublication {
+        /// The list.
+        list: &'static str,
+        /// Why.
+        detail: String,
+    },
+    /// A stored reference update is damaged or not the registry's.
+    #[error("reference update {path}: {rule}")]
+    ReferenceFile {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        rule: &'static str,
+    },
     /// The database failed.
     #[error("database: {0}")]
     Db(#[from] rusqlite::Error),

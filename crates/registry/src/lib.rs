@@ -16,6 +16,7 @@ mod import;
 mod ingest;
 mod keys_file;
 mod provision;
+mod reference;
 mod registry;
 mod relay;
 mod relay_forward;
@@ -33,6 +34,7 @@ pub use http::{app, relay_app, CUSTODY_CONTENT_TYPE, RELAY_CERT_HEADER, RELAY_RO
 pub use import::{FileReport, Outcome, StickImport};
 pub use ingest::Submission;
 pub use provision::{provision_device, revoke_device, RegisterError, Registered, Revoked};
+pub use reference::{publish_reference, Publication};
 pub use registry::{init, list_bundles, read_keyring, rotate_key, Registry, StoredBundle};
 pub use relay::{
     init_relay, is_relay_dir, read_upstream_keys, relay_public_key, upstream_keys_text,

@@ -99,6 +99,8 @@ pub struct Registry {
     pub(crate) live_uploads: crate::uploads::LiveUploads,
     /// Accepted bundles waiting for the next group commit (see `ingest`).
     pub(crate) commit_queue: Mutex<Vec<ingest::Queued>>,
+    /// The reference updates installed and served (`reference.rs`).
+    pub(crate) reference: crate::reference::Published,
 }
 
 /// The right to ingest one bundle id: while it is held, no other submission of that id
@@ -128,6 +130,9 @@ impl Registry {
         let dir = DataDir::new(data_dir);
         let keys = keys_file::read(&dir.key_file())?;
         let store = Store::open(&dir.db())?;
+        // Validate with the published reference updates from the first bundle on.
+        let reference = crate::reference::Published::default();
+        reference.refresh(&dir, &keys)?;
         Ok(Registry {
             dir,
             keys,
@@ -137,6 +142,7 @@ impl Registry {
             claim_released: Condvar::new(),
             live_uploads: Default::default(),
             commit_queue: Mutex::new(Vec::new()),
+            reference,
         })
     }
 

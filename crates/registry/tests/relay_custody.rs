@@ -430,6 +430,68 @@ async fn a_forward_whose_answer_was_lost_gets_the_duplicate_and_central_stays_at
 }
 
 #[tokio::test]
+async fn the_relay_passes_reference_requests_upstream_and_the_answers_back_as_they_are() {
+    let w = world();
+    // A superset of the built-in religions: other tests in this binary are not affected by
+    // this process installing it.
+    let religions = include_str!("../../../schema/reference/religions.tsv")
+        .replace("# version: ghidanh-ref-1", "# version: ghidanh-ref-2")
+        + "90\tĐạo thử nghiệm\n";
+    ghidanh_registry::publish_reference(
+        w.central_dir.path(),
+        &[ghidanh_registry::Publication {
+            list: ghidanh_record::reference::List::Religions,
+            version: "ghidanh-ref-2".into(),
+            tsv: religions,
+        }],
+    )
+    .unwrap();
+    let central = Arc::new(Registry::open(w.central_dir.path()).unwrap());
+    let (central_url, _c) = serve(app(central)).await;
+    let (relay_url, _r) = serve(relay_app(w.relay(&central_url))).await;
+    let query = format!(
+        "/api/v1/reference?have=religions:ghidanh-ref-1&key_id={}",
+        w.provisioning.registry.key_id()
+    );
+    let http = reqwest::Client::new();
+    let direct = http
+        .get(format!("{central_url}{query}"))
+        .send()
+        .await
+        .unwrap();
+    let via = http
+        .get(format!("{relay_url}{query}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(via.status(), 200);
+    let (direct, via) = (direct.bytes().await.unwrap(), via.bytes().await.unwrap());
+    assert_eq!(direct, via);
+    let body: serde_json::Value = serde_json::from_slice(&via).unwrap();
+    assert_eq!(body["updates"][0]["list"], "religions");
+    // The query reaches upstream: nothing newer than ghidanh-ref-2.
+    let none = http
+        .get(format!(
+            "{relay_url}/api/v1/reference?have=religions:ghidanh-ref-2"
+        ))
+        .send()
+        .await
+        .unwrap();
+    let none: serde_json::Value = serde_json::from_slice(&none.bytes().await.unwrap()).unwrap();
+    assert_eq!(none["updates"].as_array().unwrap().len(), 0);
+
+    // Upstream gone (nothing listens on port 1): 502 upstream_unreachable.
+    drop(_r);
+    let (lonely_url, _l) = serve(relay_app(w.relay("http://127.0.0.1:1"))).await;
+    let resp = http
+        .get(format!("{lonely_url}/api/v1/reference"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 502);
+}
+
+#[tokio::test]
 async fn a_stick_at_the_relay_passes_the_registration_upstream_before_the_bundle() {
     use ghidanh_bundle::stick;
     use ghidanh_registry::Outcome;

@@ -242,6 +242,67 @@ impl Client {
         Ok(ReceiptLookup::Known(receipt, bytes))
     }
 
+    /// The reference updates the registry offers beyond the versions in `have`
+    /// (`GET /api/v1/reference`), as received: nothing in them is verified yet (see
+    /// [`crate::reference`]). The answer is read up to a limit, so a hostile server cannot
+    /// make the kit hold more than five lists' worth.
+    pub async fn reference_updates(
+        &self,
+        have: &[(&str, &str)],
+    ) -> Result<Vec<OfferedUpdate>, SyncError> {
+        let have: Vec<String> = have.iter().map(|(l, v)| format!("{l}:{v}")).collect();
+        let mut resp = self
+            .http
+            .get(format!("{}/api/v1/reference", self.base))
+            .query(&[
+                ("have", have.join(",")),
+                ("key_id", self.registry.key_id().as_str().to_owned()),
+            ])
+            .send()
+            .await
+            .map_err(unreachable)?;
+        let status = resp.status();
+        if !status.is_success() {
+            return Err(SyncError::Http {
+                status: status.as_u16(),
+                code: error_code(resp).await,
+            });
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = resp.chunk().await.map_err(unreachable)? {
+            if body.len() + chunk.len() > MAX_REFERENCE_ANSWER {
+                return Err(SyncError::Protocol("reference answer over its limit"));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        #[derive(serde::Deserialize)]
+        struct Answer {
+            updates: Vec<Entry>,
+        }
+        #[derive(serde::Deserialize)]
+        struct Entry {
+            list: String,
+            version: String,
+            update: String,
+        }
+        let answer: Answer = serde_json::from_slice(&body)
+            .map_err(|_| SyncError::Protocol("reference answer is not the documented JSON"))?;
+        answer
+            .updates
+            .into_iter()
+            .map(|e| {
+                let bytes = base64::engine::general_purpose::STANDARD
+                    .decode(e.update.trim())
+                    .map_err(|_| SyncError::Protocol("reference update is not base64"))?;
+                Ok(OfferedUpdate {
+                    list: e.list,
+                    version: e.version,
+                    bytes,
+                })
+            })
+            .collect()
+    }
+
     /// The single POST of the whole bundle (registries before resumable uploads, relays).
     async fn upload_whole(&self, bundle: &[u8]) -> Result<Raw, SyncError> {
         let resp = self
@@ -389,8 +450,26 @@ impl Client {
     }
 }
 
-/// Size of one appended piece. After a dropped connection the kit resumes from the offset
-/// `HEAD` reports, the registry's last checkpoint (at most 1 MiB back on this registry).
+/// One entry of `GET /api/v1/reference`, not verified: `list` and `version` are what the
+/// answer claims, `bytes` the frame to verify.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OfferedUpdate {
+    /// The list the answer says this is.
+    pub list: String,
+    /// The version the answer says this is.
+    pub version: String,
+    /// The reference-update frame.
+    pub bytes: Vec<u8>,
+}
+
+/// The largest `GET /api/v1/reference` answer read: five of the largest updates, in base64,
+/// with room for the JSON around them.
+const MAX_REFERENCE_ANSWER: usize =
+    5 * (ghidanh_bundle::MAX_REFERENCE_UPDATE / 3 * 4 + 4) + 64 * 1024;
+
+/// Size of one appended piece: a dropped connection costs at most this much again (the
+/// registry's `HEAD` reports what it received; after a registry restart, its last
+/// checkpoint, at most 1 MiB back).
 pub const PIECE: usize = 64 * 1024;
 /// Resumptions within one `upload` call; past them the worker's backoff takes over (and
 /// the next call resumes too: the registry finds the upload by bundle id and digest).

@@ -4,6 +4,8 @@
 //! uploads every sealed bundle in the outbox, oldest first. It verifies each receipt's
 //! signature and that it is about the bytes sent before the vault changes any state.
 //! Failures back off exponentially with jitter; nothing here ever blocks the UI.
+//! Down-sync: the device revocation (a verified `device_revoked` wipes the vault) and the
+//! registry's signed reference updates ([`reference`]).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -11,13 +13,15 @@ mod backoff;
 mod budget;
 mod client;
 mod error;
+pub mod reference;
 pub mod stick;
 mod worker;
 
 pub use backoff::Backoff;
 pub use budget::{Budget, BUDGET_SPENT_SETTING, DAILY_ALLOWANCE_SETTING};
 pub use client::{
-    verify_relay_certificate, Client, ReceiptLookup, Registration, UploadAnswer, PIECE,
+    verify_relay_certificate, Client, OfferedUpdate, ReceiptLookup, Registration, UploadAnswer,
+    PIECE,
 };
 pub use error::SyncError;
 pub use worker::{

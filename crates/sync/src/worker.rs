@@ -3,7 +3,9 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use ghidanh_bundle::{BundleId, DeviceRegistration, Receipt, RejectReason, Sha256, Verdict};
+use ghidanh_bundle::{
+    BundleId, DeviceRegistration, Receipt, RegistryPublicKeys, RejectReason, Sha256, Verdict,
+};
 use ghidanh_vault::{OutboxItem, Vault, VaultError};
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
@@ -431,6 +433,7 @@ async fn pass(
     } else {
         !custody_pending(vault).await?.is_empty()
     };
+    reference_updates(vault, &client, &device.provisioning.registry).await;
     let next = blocking(vault, |v| v.next_attempt_at()).await?;
     let custody_wait = custody_left.then(|| custody.wait());
     Ok(match next {
@@ -445,6 +448,16 @@ async fn pass(
             custody_left,
         ),
     })
+}
+
+/// Down-sync of reference data, at most hourly (`crate::reference`). Never fails the pass:
+/// the uploads matter more, and a registry that cannot answer now is asked at the next pass.
+async fn reference_updates(vault: &Arc<Vault>, client: &Client, registry: &RegistryPublicKeys) {
+    match crate::reference::check_for_updates(vault, client, registry, now_ms()).await {
+        Ok(_) => {}
+        Err(SyncError::Vault(VaultError::Wiped)) => {}
+        Err(e) => tracing::warn!(error = %e, "reference updates not fetched"),
+    }
 }
 
 /// The bundles a relay holds whose registry receipt is still to come.

@@ -13,8 +13,8 @@ use super::hpke_trace::{self, Trace};
 use crate::envelope::{aad, seal_plaintext, HPKE_INFO, MAGIC};
 use crate::{
     frame, Biometrics, BundleId, CustodyReceipt, DeviceId, DeviceKey, EnrollmentId, Envelope,
-    Error, Keyring, OperatorId, OperatorRef, Payload, Receipt, ReceiptId, RegistryKeys,
-    RegistryPublicKeys, RelayKeys, RelayPublicKey, Sha256, Verdict,
+    Error, Keyring, OperatorId, OperatorRef, Payload, Receipt, ReceiptId, ReferenceUpdate,
+    RegistryKeys, RegistryPublicKeys, RelayKeys, RelayPublicKey, Sha256, Verdict,
 };
 
 /// The seed: ASCII "ghidanh/vectors/v1" padded with zeros to 32 bytes.
@@ -540,8 +540,52 @@ pub fn generate() -> Vec<VectorFile> {
         &p_moved,
         &s_moved,
     ));
+
+    // A reference update (spec § "Reference updates"): a short religions list, and the same
+    // with one byte of its text changed after signing.
+    let update = ReferenceUpdate {
+        list: ghidanh_record::reference::List::Religions,
+        version: "ghidanh-ref-2".into(),
+        issued_at: CREATED_AT + 10,
+        tsv: REFERENCE_TSV.into(),
+    }
+    .sign(&registry)
+    .unwrap_or_default();
+    let update_file = |b: Builder, bytes: &[u8]| {
+        let len = u32::from_be_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize;
+        keys(b)
+            .text("kind", "reference")
+            .hex("body_cbor", bytes.get(12..12 + len).unwrap_or_default())
+            .hex("tsv", bytes.get(12 + len + 64..).unwrap_or_default())
+            .hex("update", bytes)
+            .build()
+    };
+    out.push(update_file(
+        Builder::new(
+            "20-reference-update",
+            "ok",
+            "a signed religions list; verify update with registry_signing_public",
+        ),
+        &update,
+    ));
+    let mut altered = update.clone();
+    if let Some(b) = altered.iter().rposition(|b| *b == b'0') {
+        altered[b] = b'9';
+    }
+    out.push(update_file(
+        Builder::new(
+            "21-reference-altered-list",
+            "ciphertext_mismatch",
+            "20-reference-update with a digit of the list changed after signing",
+        ),
+        &altered,
+    ));
     out
 }
+
+/// The list text of the reference update vectors: a religions file of two rows.
+const REFERENCE_TSV: &str =
+    "# version: ghidanh-ref-2\n# columns: code\tname\n00\tKhông\n01\tPhật giáo\n";
 
 /// The 64 signature bytes that follow a frame's body.
 fn signature_of(frame: &[u8]) -> Vec<u8> {
@@ -604,6 +648,18 @@ impl Vector {
                     RegistryPublicKeys::from_bytes(&signing, &seal).map_err(|e| e.code())?;
                 let bytes = self.bytes("receipt");
                 Receipt::verify(&bytes, &registry).map_err(|e| e.code())?;
+                return Ok(self.bytes("body_cbor"));
+            }
+            Some("reference") => {
+                let (Ok(signing), Ok(seal)) = (
+                    <[u8; 32]>::try_from(self.bytes("registry_signing_public")),
+                    <[u8; 32]>::try_from(self.bytes("registry_seal_public")),
+                ) else {
+                    return Err("bad_vector");
+                };
+                let registry =
+                    RegistryPublicKeys::from_bytes(&signing, &seal).map_err(|e| e.code())?;
+                ReferenceUpdate::verify(&self.bytes("update"), &registry).map_err(|e| e.code())?;
                 return Ok(self.bytes("body_cbor"));
             }
             Some("custody") => {

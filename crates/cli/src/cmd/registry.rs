@@ -1,4 +1,4 @@
-//! `ghidanh registry init | serve | bundles | rotate-key | revoke-device`.
+//! `ghidanh registry init | serve | bundles | rotate-key | revoke-device | publish-reference`.
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -9,7 +9,8 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::{Subcommand, ValueEnum};
 use ghidanh_bundle::{DeviceId, RelayPublicKey};
-use ghidanh_registry::{ForwardConfig, Registry, Relay, RelayCertificate, Upstream};
+use ghidanh_record::reference::List;
+use ghidanh_registry::{ForwardConfig, Publication, Registry, Relay, RelayCertificate, Upstream};
 
 /// What a registry process is: the central registry, or a district relay in front of it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -102,6 +103,26 @@ pub enum RegistryCmd {
         #[arg(long)]
         reason: Option<String>,
     },
+    /// Publish a newer release of reference lists (provinces, communes, ethnic-groups,
+    /// religions, countries): checked with the record crate's reader, signed with the current
+    /// key, stored in the data directory and served to kits at `GET /api/v1/reference` (a
+    /// running registry picks it up at the next request). Give `--list`, `--file` and
+    /// `--version` once per list; lists that change together (provinces and their communes)
+    /// go in one command. Refuses a version not newer than the published (or built-in) one.
+    PublishReference {
+        /// Data directory.
+        #[arg(long)]
+        data: PathBuf,
+        /// The list: provinces, communes, ethnic-groups, religions or countries.
+        #[arg(long, required = true)]
+        list: Vec<String>,
+        /// Its TSV file, in the format of schema/reference/*.tsv.
+        #[arg(long, required = true)]
+        file: Vec<PathBuf>,
+        /// Its version, as the file's `# version:` line says (e.g. vietnam-provinces-2026.1.0).
+        #[arg(long, required = true)]
+        version: Vec<String>,
+    },
     /// List the accepted bundles.
     Bundles {
         /// Data directory.
@@ -184,6 +205,12 @@ impl RegistryCmd {
                 out,
             } => certify(data, &relay_key, out)?,
             RegistryCmd::Bundles { data, json } => bundles(data, json)?,
+            RegistryCmd::PublishReference {
+                data,
+                list,
+                file,
+                version,
+            } => publish_reference(data, list, file, version)?,
             RegistryCmd::RevokeDevice {
                 data,
                 device,
@@ -287,6 +314,42 @@ fn serve_relay(
             .await
             .context("the server failed")
     })
+}
+
+fn publish_reference(
+    data: PathBuf,
+    lists: Vec<String>,
+    files: Vec<PathBuf>,
+    versions: Vec<String>,
+) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        lists.len() == files.len() && lists.len() == versions.len(),
+        "give --list, --file and --version once per list ({} lists, {} files, {} versions)",
+        lists.len(),
+        files.len(),
+        versions.len()
+    );
+    let mut publications: Vec<Publication> = Vec::new();
+    for ((name, file), version) in lists.iter().zip(files).zip(versions) {
+        let list = List::parse(name).with_context(|| {
+            format!(
+                "--list {name:?}: not one of provinces, communes, ethnic-groups, religions, countries"
+            )
+        })?;
+        anyhow::ensure!(
+            publications.iter().all(|p| p.list != list),
+            "--list {name} given twice"
+        );
+        let tsv = std::fs::read_to_string(&file)
+            .with_context(|| format!("cannot read {} as UTF-8 text", file.display()))?;
+        publications.push(Publication { list, version, tsv });
+    }
+    let published = ghidanh_registry::publish_reference(&data, &publications)
+        .with_context(|| format!("nothing published in {}", data.display()))?;
+    for u in published {
+        println!("published {} {} ({} bytes)", u.list, u.version, u.tsv.len());
+    }
+    Ok(())
 }
 
 fn revoke(data: PathBuf, device: &str, reason: Option<&str>) -> anyhow::Result<()> {

@@ -5,6 +5,10 @@
 //! line is left out of its table and reported by [`check`], which tests and the app's startup call.
 //! Lookups answer from whatever parsed.
 //!
+//! The registry may publish newer releases of five of the files (not the legacy prefixes, which
+//! are fixed forever): [`prepare`] builds and checks tables with them, [`Prepared::install`]
+//! makes those the ones every lookup answers from (see [`List`], `docs/reference-updates.md`).
+//!
 //! Current province codes were reused for other provinces in 2025 (044 is Quảng Trị today, Quảng
 //! Bình as a legacy ID prefix): an ID prefix is looked up with [`legacy_province`], never [`province`].
 
@@ -13,6 +17,7 @@ mod codes;
 mod legacy;
 mod lists;
 mod table;
+mod update;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::OnceLock;
@@ -26,6 +31,7 @@ pub use codes::{
 pub use legacy::{legacy_province_name, LegacyProvince};
 pub use lists::{Country, EthnicGroup, Religion};
 pub use table::{Header, LineProblem, ReferenceError};
+pub use update::{is_newer, prepare, List, ListUpdate, Prepared, MAX_LIST_BYTES};
 
 use table::{parse, Format, Parsed};
 
@@ -65,11 +71,15 @@ struct Tables {
     countries: Vec<Country>,
     versions: ReferenceVersions,
     errors: Vec<ReferenceError>,
+    /// The text of every list that replaced the embedded one (by [`Prepared::install`]), so
+    /// that installing the same texts again is recognised and costs nothing.
+    replaced: BTreeMap<List, &'static str>,
 }
 
-fn tables() -> &'static Tables {
-    static TABLES: OnceLock<Tables> = OnceLock::new();
-    TABLES.get_or_init(|| {
+/// The embedded tables, parsed on first use.
+fn embedded() -> &'static Tables {
+    static EMBEDDED: OnceLock<Tables> = OnceLock::new();
+    EMBEDDED.get_or_init(|| {
         let mut reader = Reader::default();
         let legacy = reader.read(&legacy::LEGACY_PROVINCES, LEGACY_PROVINCES_TSV);
         Tables {
@@ -84,19 +94,45 @@ fn tables() -> &'static Tables {
             countries: reader.read(&lists::COUNTRIES, COUNTRIES_TSV),
             versions: ReferenceVersions(reader.versions),
             errors: reader.errors,
+            replaced: BTreeMap::new(),
         }
     })
 }
 
+/// The tables every lookup answers from: the embedded ones until [`Prepared::install`] swaps
+/// in others.
+///
+/// Why a leaked `&'static Tables` behind a lock, not an `Arc`: every lookup hands out
+/// `&'static` rows (`province()`, `communes_of()`, the names inside them), and the record's
+/// validation, the kit and the UI keep those freely. Installed tables are therefore never
+/// freed (`Box::leak`, with the texts they borrow from). That is a few hundred kilobytes per
+/// distinct update, which happen a few times a year; installing the same texts again leaks
+/// nothing (see `replaced`). The lock is held only to copy the pointer.
+fn tables() -> &'static Tables {
+    match *current().read().unwrap_or_else(|p| p.into_inner()) {
+        Some(installed) => installed,
+        None => embedded(),
+    }
+}
+
+fn current() -> &'static std::sync::RwLock<Option<&'static Tables>> {
+    static CURRENT: std::sync::RwLock<Option<&'static Tables>> = std::sync::RwLock::new(None);
+    &CURRENT
+}
+
 /// Gathers the versions and errors of every file while the tables are read.
 #[derive(Default)]
-struct Reader {
+pub(crate) struct Reader {
     versions: BTreeMap<&'static str, &'static str>,
     errors: Vec<ReferenceError>,
 }
 
 impl Reader {
-    fn read<T, K: Ord + ToString>(&mut self, format: &Format<T, K>, text: &'static str) -> Vec<T> {
+    pub(crate) fn read<T, K: Ord + ToString>(
+        &mut self,
+        format: &Format<T, K>,
+        text: &'static str,
+    ) -> Vec<T> {
         let Parsed {
             version,
             rows,
@@ -176,12 +212,13 @@ pub fn legacy_province(code: u16) -> Option<&'static LegacyProvince> {
     tables().legacy.get(&code)
 }
 
-/// The version of every reference file this build holds.
+/// The version of every reference file the lookups answer from: the embedded ones, or those of
+/// the installed updates (what a sealed bundle names).
 pub fn versions() -> &'static ReferenceVersions {
     &tables().versions
 }
 
-/// Checks the embedded reference data: every line parsed (codes unique, names non-empty and NFC,
+/// Checks the reference data the lookups answer from: every line parsed (codes unique, names non-empty and NFC,
 /// headers present), every commune's province exists, and each province's commune count matches.
 /// Returns the first problem.
 pub fn check() -> Result<(), ReferenceError> {

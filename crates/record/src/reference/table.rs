@@ -45,6 +45,32 @@ pub enum ReferenceError {
         /// The rows in `communes.tsv`.
         listed: usize,
     },
+    /// An update's text is over [`super::MAX_LIST_BYTES`].
+    #[error("{file}: the update is {len} bytes, over the {max}-byte limit")]
+    TooLarge {
+        /// The file it replaces.
+        file: &'static str,
+        /// Its length.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// An update's `# version:` line is not the version it was published as.
+    #[error("{file}: the text says version {header:?}, the update was published as {published:?}")]
+    VersionMismatch {
+        /// The file it replaces.
+        file: &'static str,
+        /// The text's `# version:` (empty when it has none).
+        header: String,
+        /// The version it was published as.
+        published: String,
+    },
+    /// One set of updates replaces the same list twice.
+    #[error("{file}: replaced twice in one set of updates")]
+    ListTwice {
+        /// The file.
+        file: &'static str,
+    },
 }
 
 /// A required header comment.

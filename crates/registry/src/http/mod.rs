@@ -4,6 +4,7 @@ mod bundles;
 mod devices;
 mod error;
 mod health;
+mod reference;
 mod relay;
 mod uploads;
 
@@ -24,6 +25,7 @@ pub use relay::{relay_app, CUSTODY_CONTENT_TYPE, RELAY_CERT_HEADER, RELAY_ROUTES
 pub const ROUTES: &[(&str, &[&str])] = &[
     ("/api/v1/health", &["GET"]),
     ("/api/v1/devices/register", &["POST"]),
+    ("/api/v1/reference", &["GET"]),
     ("/api/v1/bundles", &["POST"]),
     ("/api/v1/bundles/{bundle_id}", &["GET"]),
     ("/api/v1/bundles/{bundle_id}/receipt", &["GET"]),
@@ -42,6 +44,7 @@ pub fn app(registry: Arc<Registry>) -> Router {
             "/api/v1/devices/register",
             post(devices::register).layer(DefaultBodyLimit::max(REGISTRATION_BODY_LIMIT)),
         )
+        .route("/api/v1/reference", get(reference::get))
         .route(
             "/api/v1/bundles",
             post(bundles::submit).layer(DefaultBodyLimit::max(BUNDLE_BODY_LIMIT)),

@@ -1,5 +1,6 @@
 //! The HTTP API of a registry in mode `relay` (schema/openapi.yaml, "relay"): the kit's
-//! routes, answered from what the relay holds; registrations pass through to upstream.
+//! routes, answered from what the relay holds; registrations and reference updates pass
+//! through to upstream.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -35,6 +36,7 @@ pub const RELAY_CERT_HEADER: &str = "ghidanh-relay-certificate";
 pub const RELAY_ROUTES: &[(&str, &[&str])] = &[
     ("/api/v1/health", &["GET"]),
     ("/api/v1/devices/register", &["POST"]),
+    ("/api/v1/reference", &["GET"]),
     ("/api/v1/bundles", &["POST"]),
     ("/api/v1/bundles/{bundle_id}/receipt", &["GET"]),
     ("/api/v1/uploads", &["POST"]),
@@ -62,6 +64,7 @@ pub fn relay_app(relay: Arc<Relay>) -> Router {
             "/api/v1/devices/register",
             post(register).layer(DefaultBodyLimit::max(REGISTRATION_BODY_LIMIT)),
         )
+        .route("/api/v1/reference", get(reference))
         .route(
             "/api/v1/bundles",
             post(submit).layer(DefaultBodyLimit::max(BUNDLE_BODY_LIMIT)),
@@ -314,4 +317,42 @@ async fn register(
         }
     };
     Ok((status, [(CONTENT_TYPE, content_type)], bytes).into_response())
+}
+
+/// `GET /api/v1/reference`, passed to the upstream registry with its query, and its answer
+/// back as it is: the updates are signed by the registry, and the kit verifies them with the
+/// registry key, so the relay need not (and a relay cannot forge one).
+async fn reference(
+    State(s): State<RelayState>,
+    uri: axum::http::Uri,
+) -> Result<Response, ApiError> {
+    let query = uri.query().map(|q| format!("?{q}")).unwrap_or_default();
+    let url = format!(
+        "{}/api/v1/reference{query}",
+        s.relay.upstream.url.trim_end_matches('/')
+    );
+    let cut = || {
+        json_error(
+            StatusCode::BAD_GATEWAY,
+            "upstream_unreachable",
+            "the registry cannot be reached; try again later",
+        )
+    };
+    let resp = match s.http.get(url).send().await {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::warn!(error = %e, "reference request not passed upstream");
+            return Ok(cut());
+        }
+    };
+    let status = StatusCode::from_u16(resp.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
+    let content_type = resp
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| HeaderValue::from_bytes(v.as_bytes()).ok())
+        .unwrap_or(HeaderValue::from_static("application/json"));
+    match resp.bytes().await {
+        Ok(bytes) => Ok((status, [(CONTENT_TYPE, content_type)], bytes).into_response()),
+        Err(_) => Ok(cut()),
+    }
 }
