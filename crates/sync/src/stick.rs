@@ -22,7 +22,7 @@ use ghidanh_bundle::{
 use ghidanh_vault::{Vault, VaultError};
 
 use crate::client::verify_relay_certificate;
-use crate::worker::{keep_custody, read_custody_pending, write_custody_pending};
+use crate::worker::{keep_custody, read_custody_pending, remove_custody_pending};
 
 /// Why a stick could not be written or read.
 #[derive(Debug, thiserror::Error)]
@@ -196,7 +196,7 @@ pub fn import_receipts(vault: &Vault, stick: &Path) -> Result<ReceiptImport, Sti
                             // Recorded first: a stale entry only costs the worker one poll.
                             if custody_pending.iter().any(|(p, _)| *p == id) {
                                 custody_pending.retain(|(p, _)| *p != id);
-                                write_custody_pending(vault, &custody_pending)?;
+                                remove_custody_pending(vault, &[id])?;
                             }
                             // A receipt about our bundle proves the registry knows our key.
                             if !device.registered && !report.revoked {

@@ -465,19 +465,15 @@ async fn custody_pending(vault: &Arc<Vault>) -> Result<Vec<(BundleId, Sha256)>, 
     blocking(vault, read_custody_pending).await
 }
 
-async fn set_custody_pending(
-    vault: &Arc<Vault>,
-    pending: &[(BundleId, Sha256)],
-) -> Result<(), SyncError> {
-    let pending = pending.to_vec();
-    blocking(vault, move |v| write_custody_pending(v, &pending)).await
-}
-
 /// [`CUSTODY_PENDING_SETTING`], parsed (also read by the USB path, `stick.rs`).
 pub(crate) fn read_custody_pending(v: &Vault) -> Result<Vec<(BundleId, Sha256)>, VaultError> {
-    let text = v.setting(CUSTODY_PENDING_SETTING)?;
-    Ok(text
-        .unwrap_or_default()
+    Ok(parse_custody_pending(
+        v.setting(CUSTODY_PENDING_SETTING)?.as_deref(),
+    ))
+}
+
+fn parse_custody_pending(text: Option<&str>) -> Vec<(BundleId, Sha256)> {
+    text.unwrap_or_default()
         .lines()
         .filter_map(|line| {
             let (id, sha) = line.split_once(' ')?;
@@ -487,21 +483,37 @@ pub(crate) fn read_custody_pending(v: &Vault) -> Result<Vec<(BundleId, Sha256)>,
             }
             Some((BundleId::parse(id).ok()?, Sha256(digest)))
         })
-        .collect())
+        .collect()
 }
 
-pub(crate) fn write_custody_pending(
-    v: &Vault,
-    pending: &[(BundleId, Sha256)],
-) -> Result<(), VaultError> {
-    let text: String = pending
+fn format_custody_pending(pending: &[(BundleId, Sha256)]) -> String {
+    pending
         .iter()
         .map(|(id, sha)| {
             let hex: String = sha.0.iter().map(|b| format!("{b:02x}")).collect();
             format!("{id} {hex}\n")
         })
-        .collect();
-    v.set_setting(CUSTODY_PENDING_SETTING, &text)
+        .collect()
+}
+
+/// Adds a bundle to the custody list, atomically (another process may change it too).
+fn add_custody_pending(v: &Vault, id: BundleId, sent: Sha256) -> Result<(), VaultError> {
+    v.update_setting(CUSTODY_PENDING_SETTING, |current| {
+        let mut pending = parse_custody_pending(current);
+        if !pending.iter().any(|(p, _)| *p == id) {
+            pending.push((id, sent));
+        }
+        format_custody_pending(&pending)
+    })
+}
+
+/// Takes bundles off the custody list, atomically, leaving whatever else is on it now.
+pub(crate) fn remove_custody_pending(v: &Vault, done: &[BundleId]) -> Result<(), VaultError> {
+    v.update_setting(CUSTODY_PENDING_SETTING, |current| {
+        let mut pending = parse_custody_pending(current);
+        pending.retain(|(p, _)| !done.contains(p));
+        format_custody_pending(&pending)
+    })
 }
 
 /// Records a verified custody receipt about the bytes whose SHA-256 is `sent`: the bundle is
@@ -513,11 +525,7 @@ pub(crate) fn keep_custody(
     sent: Sha256,
     custody_bytes: &[u8],
 ) -> Result<(), VaultError> {
-    let mut pending = read_custody_pending(v)?;
-    if !pending.iter().any(|(p, _)| *p == id) {
-        pending.push((id, sent));
-        write_custody_pending(v, &pending)?;
-    }
+    add_custody_pending(v, id, sent)?;
     v.record_custody(id, custody_bytes)
 }
 
@@ -556,6 +564,7 @@ async fn poll_custody(
     let mut answered = false;
     let mut unreachable = false;
     let mut lost = 0;
+    let mut resolved = Vec::new();
     for (id, sha) in pending {
         if unreachable {
             kept.push((id, sha));
@@ -570,6 +579,7 @@ async fn poll_custody(
                 }
                 tracing::info!(bundle = %id, verdict = verdict_name(&receipt.verdict), "registry receipt via relay");
                 record(vault, id, bytes, receipt).await?;
+                resolved.push(id);
             }
             Ok(ReceiptLookup::Pending) => {
                 answered = true;
@@ -581,6 +591,7 @@ async fn poll_custody(
                 answered = true;
                 tracing::warn!(bundle = %id, "the relay no longer knows a bundle in its custody; sending again");
                 blocking(vault, move |v| v.custody_lost(id)).await?;
+                resolved.push(id);
                 lost += 1;
             }
             Err(e) => {
@@ -595,9 +606,10 @@ async fn poll_custody(
     if answered {
         contacted(vault, activity).await;
     }
-    if kept.len() != before {
-        // Only this worker writes the list, one pass at a time.
-        set_custody_pending(vault, &kept).await?;
+    if !resolved.is_empty() {
+        // Only what this poll settled comes off: `import-receipts` may have changed the list
+        // meanwhile.
+        blocking(vault, move |v| remove_custody_pending(v, &resolved)).await?;
     }
     Ok(Polled {
         received: before - kept.len() - lost,

@@ -441,6 +441,31 @@ impl Vault {
         Ok(())
     }
 
+    /// Rewrites a setting from its current value in one immediate transaction, so two
+    /// processes on the same vault (the app's sync worker and `ghidanh import-receipts`)
+    /// never lose each other's change to a list kept in one setting.
+    pub fn update_setting(
+        &self,
+        key: &str,
+        f: impl FnOnce(Option<&str>) -> String,
+    ) -> Result<(), VaultError> {
+        let mut conn = self.live_conn()?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let current: Option<String> = tx
+            .query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        let next = f(current.as_deref());
+        tx.execute(
+            "INSERT INTO settings (key, value) VALUES (?1, ?2)
+             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            params![key, next],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
     /// Sets a setting.
     pub fn set_setting(&self, key: &str, value: &str) -> Result<(), VaultError> {
         self.live_conn()?.execute(
