@@ -11,34 +11,16 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, ensure, Context, Result};
-use ghidanh_kit::{EnrollmentId, EnrollmentState, KdfParams, Kit, KitConfig};
+use ghidanh_kit::{EnrollmentId, EnrollmentState, Kit};
 use ghidanh_record::reference;
 use ghidanh_record::{AddressInput, EnrollmentInput};
-use ghidanh_sync::{Backoff, SyncConfig};
+use ghidanh_tests::kit::kit_config;
 use ghidanh_tests::process::free_ports;
 use ghidanh_tests::{RegistryData, RegistryProcess};
 
 const COMMUNES: &str = include_str!("../schema/reference/communes.tsv");
 const NEW: &str = "vietnam-provinces-2026.1.0";
 const PASSPHRASE: &str = "mật khẩu 123";
-
-fn kit_config(root: &std::path::Path, provisioning: std::path::PathBuf) -> KitConfig {
-    KitConfig {
-        data_dir: root.join("kit"),
-        provisioning_file: Some(provisioning),
-        kdf: KdfParams::insecure_fast_for_tests(),
-        sync: SyncConfig {
-            backoff: Backoff {
-                initial: Duration::from_millis(100),
-                max: Duration::from_millis(400),
-            },
-            request_timeout: Duration::from_secs(5),
-            idle_poll: Duration::from_millis(300),
-            budget: ghidanh_sync::Budget::UNLIMITED,
-        },
-        idle_lock: Duration::ZERO,
-    }
-}
 
 /// The embedded communes as release NEW: Ba Đình (00004) split off as Ba Đình Mới (99001).
 fn split_communes() -> String {

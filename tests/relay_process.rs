@@ -9,36 +9,16 @@
 
 #![forbid(unsafe_code)]
 
-use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, ensure, Context, Result};
 use ghidanh_bundle::{Envelope, Provisioning, Sha256, Verdict};
-use ghidanh_kit::{
-    EnrollmentId, EnrollmentInput, EnrollmentState, EnrollmentSummary, KdfParams, Kit, KitConfig,
-};
-use ghidanh_sync::{Backoff, Client, ReceiptLookup, SyncConfig, UploadAnswer};
+use ghidanh_kit::{EnrollmentInput, EnrollmentState, Kit};
+use ghidanh_sync::{Client, ReceiptLookup, UploadAnswer};
+use ghidanh_tests::kit::{kit_config, wait_for_state};
 use ghidanh_tests::process::free_ports;
 use ghidanh_tests::relay::{RelayData, RelayProcess};
 use ghidanh_tests::{ghidanh, RegistryData, RegistryProcess};
-
-fn kit_config(root: &Path, provisioning: PathBuf) -> KitConfig {
-    KitConfig {
-        data_dir: root.join("kit"),
-        provisioning_file: Some(provisioning),
-        kdf: KdfParams::insecure_fast_for_tests(),
-        sync: SyncConfig {
-            backoff: Backoff {
-                initial: Duration::from_millis(100),
-                max: Duration::from_millis(400),
-            },
-            request_timeout: Duration::from_secs(5),
-            idle_poll: Duration::from_millis(300),
-            budget: ghidanh_sync::Budget::UNLIMITED,
-        },
-        idle_lock: Duration::ZERO,
-    }
-}
 
 fn person(personal_id: &str) -> EnrollmentInput {
     EnrollmentInput {
@@ -47,25 +27,6 @@ fn person(personal_id: &str) -> EnrollmentInput {
         sex: "female".into(),
         personal_id: personal_id.into(),
         ..Default::default()
-    }
-}
-
-fn wait_for_state(
-    kit: &Kit,
-    id: EnrollmentId,
-    want: EnrollmentState,
-    timeout: Duration,
-) -> Result<EnrollmentSummary> {
-    let start = Instant::now();
-    loop {
-        let s = kit.enrollment(id)?;
-        if s.state == want {
-            return Ok(s);
-        }
-        if start.elapsed() > timeout {
-            bail!("still {:?} after {timeout:?}, wanted {want:?}", s.state);
-        }
-        std::thread::sleep(Duration::from_millis(50));
     }
 }
 

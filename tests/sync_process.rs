@@ -7,31 +7,11 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, ensure, Context, Result};
 use ghidanh_bundle::{Envelope, Provisioning, Verdict};
-use ghidanh_kit::{
-    EnrollmentId, EnrollmentInput, EnrollmentState, EnrollmentSummary, KdfParams, Kit, KitConfig,
-};
-use ghidanh_sync::{Backoff, Client, SyncConfig};
+use ghidanh_kit::{EnrollmentInput, EnrollmentState, Kit};
+use ghidanh_sync::Client;
+use ghidanh_tests::kit::{kit_config, wait_for_state};
 use ghidanh_tests::process::free_ports;
 use ghidanh_tests::{RegistryData, RegistryProcess};
-
-fn kit_config(root: &std::path::Path, provisioning: std::path::PathBuf) -> KitConfig {
-    KitConfig {
-        data_dir: root.join("kit"),
-        provisioning_file: Some(provisioning),
-        kdf: KdfParams::insecure_fast_for_tests(),
-        sync: SyncConfig {
-            backoff: Backoff {
-                initial: Duration::from_millis(100),
-                max: Duration::from_millis(400),
-            },
-            request_timeout: Duration::from_secs(5),
-            idle_poll: Duration::from_millis(300),
-            budget: ghidanh_sync::Budget::UNLIMITED,
-        },
-        // Off: a test's kit must not lock itself while it waits for the registry.
-        idle_lock: Duration::ZERO,
-    }
-}
 
 fn person() -> EnrollmentInput {
     EnrollmentInput {
@@ -40,25 +20,6 @@ fn person() -> EnrollmentInput {
         sex: "female".into(),
         personal_id: "036187004512".into(),
         ..Default::default()
-    }
-}
-
-fn wait_for_state(
-    kit: &Kit,
-    id: EnrollmentId,
-    want: EnrollmentState,
-    timeout: Duration,
-) -> Result<EnrollmentSummary> {
-    let start = Instant::now();
-    loop {
-        let s = kit.enrollment(id)?;
-        if s.state == want {
-            return Ok(s);
-        }
-        if start.elapsed() > timeout {
-            bail!("still {:?} after {timeout:?}, wanted {want:?}", s.state);
-        }
-        std::thread::sleep(Duration::from_millis(50));
     }
 }
 

@@ -12,6 +12,7 @@
 
 pub mod fault_proxy;
 pub mod harness;
+pub mod kit;
 pub mod paths;
 pub mod process;
 pub mod registry;
