@@ -385,16 +385,26 @@ async fn pass(
         }
     }
     let due = blocking(vault, |v| v.due_uploads(now_ms())).await?;
-    let mut spent = Spent::parse(
-        blocking(vault, |v| v.setting(BUDGET_SPENT_SETTING))
-            .await?
-            .as_deref(),
-    );
-    let allowance = blocking(vault, |v| v.setting(DAILY_ALLOWANCE_SETTING))
-        .await?
-        .and_then(|v| v.parse().ok());
-    let budget = config.budget.with_daily_allowance(allowance);
     update(activity, |a| a.budget_until_ms = None);
+    // The budget is read only when something is due (most passes send nothing), in one
+    // trip to the vault.
+    let (mut spent, budget) = if due.is_empty() {
+        (Spent::default(), config.budget)
+    } else {
+        let (spent, allowance) = blocking(vault, |v| {
+            Ok((
+                v.setting(BUDGET_SPENT_SETTING)?,
+                v.setting(DAILY_ALLOWANCE_SETTING)?,
+            ))
+        })
+        .await?;
+        (
+            Spent::parse(spent.as_deref()),
+            config
+                .budget
+                .with_daily_allowance(allowance.and_then(|v| v.parse().ok())),
+        )
+    };
     for item in due {
         let size = item.bytes.len() as u64;
         if let Err(until) = spent.check(&budget, now_ms(), size) {
