@@ -104,6 +104,10 @@ impl FaultProxy {
         let stats = Arc::new(FaultStats::default());
         let stop = Arc::new(AtomicBool::new(false));
         let rng = Arc::new(Mutex::new(StdRng::seed_from_u64(plan.seed)));
+        // A run with few connections (keep-alive, an upstream down most of the time) may roll
+        // no replay at all; the first link that can replay owes one, so a test that asks for
+        // duplicates always gets at least one.
+        let owed = Arc::new(AtomicBool::new(plan.duplicate_per_mille > 0));
         let task = {
             let (stats, stop) = (stats.clone(), stop.clone());
             tokio::spawn(async move {
@@ -112,9 +116,9 @@ impl FaultProxy {
                         continue;
                     };
                     stats.connections.fetch_add(1, Ordering::Relaxed);
-                    let (stats, rng) = (stats.clone(), rng.clone());
+                    let (stats, rng, owed) = (stats.clone(), rng.clone(), owed.clone());
                     tokio::spawn(async move {
-                        link(client, upstream, plan, stats, rng).await;
+                        link(client, upstream, plan, stats, rng, owed).await;
                     });
                 }
             })
@@ -152,6 +156,7 @@ async fn link(
     plan: FaultPlan,
     stats: Arc<FaultStats>,
     rng: Arc<Mutex<StdRng>>,
+    owed: Arc<AtomicBool>,
 ) {
     let Ok(server) = TcpStream::connect(upstream).await else {
         stats.upstream_down.fetch_add(1, Ordering::Relaxed);
@@ -159,7 +164,8 @@ async fn link(
         drop(client);
         return;
     };
-    let duplicate = roll(&rng, plan.duplicate_per_mille);
+    let took_owed = owed.swap(false, Ordering::Relaxed);
+    let duplicate = took_owed || roll(&rng, plan.duplicate_per_mille);
     let (mut cr, mut cw) = client.into_split();
     let (mut sr, mut sw) = server.into_split();
     let replay = Arc::new(Mutex::new(Vec::new()));
@@ -229,21 +235,26 @@ async fn link(
 
     if duplicate {
         let bytes = replay.lock().map(|r| r.clone()).unwrap_or_default();
-        if !bytes.is_empty() {
-            if let Ok(mut again) = TcpStream::connect(upstream).await {
-                stats.duplicates.fetch_add(1, Ordering::Relaxed);
-                let _ = again.write_all(&bytes).await;
-                let _ = again.shutdown().await;
-                let mut sink = vec![0u8; 8 * 1024];
-                let drain = async {
-                    while let Ok(n) = again.read(&mut sink).await {
-                        if n == 0 {
-                            break;
-                        }
+        let again = match bytes.is_empty() {
+            true => None,
+            false => TcpStream::connect(upstream).await.ok(),
+        };
+        if again.is_none() && took_owed {
+            owed.store(true, Ordering::Relaxed);
+        }
+        if let Some(mut again) = again {
+            stats.duplicates.fetch_add(1, Ordering::Relaxed);
+            let _ = again.write_all(&bytes).await;
+            let _ = again.shutdown().await;
+            let mut sink = vec![0u8; 8 * 1024];
+            let drain = async {
+                while let Ok(n) = again.read(&mut sink).await {
+                    if n == 0 {
+                        break;
                     }
-                };
-                let _ = tokio::time::timeout(Duration::from_secs(10), drain).await;
-            }
+                }
+            };
+            let _ = tokio::time::timeout(Duration::from_secs(10), drain).await;
         }
     }
 }
