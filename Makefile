@@ -18,7 +18,7 @@ APT_PACKAGES := build-essential pkg-config curl wget file libssl-dev libwebkit2g
 	libxdo-dev libayatana-appindicator3-dev librsvg2-dev xvfb webkit2gtk-driver \
 	imagemagick x11-utils
 
-.PHONY: help run test deps deps-apt deps-node deps-rust deps-e2e ui build lint test-ui test-rust clean-demo fuzz soak
+.PHONY: test-images help run test deps deps-apt deps-node deps-rust deps-e2e ui build lint test-ui test-rust clean-demo fuzz soak
 
 help:
 	@echo "make run   — install what is missing, build, start the registry and the kit app (demo data in $(DEMO_DIR))"
@@ -85,8 +85,23 @@ lint: ui
 test-ui: deps
 	cd ui && npm test
 
-test-rust: build deps-e2e
-	$(CARGO) test --workspace --no-fail-fast
+test-rust: build deps-e2e test-images
+	GHIDANH_TEST_IMAGES="$(TEST_IMAGES)/$(SKIMAGE_DATA)" $(CARGO) test --workspace --no-fail-fast
+
+# Real photographs for the portrait checks: scikit-image's data images, as Debian ships them
+# in python3-skimage. Only the package file is fetched and unpacked here (nothing installed).
+TEST_IMAGES := $(CURDIR)/target/test-images
+SKIMAGE_DATA := usr/lib/python3/dist-packages/skimage/data
+
+test-images: $(TEST_IMAGES)/.extracted
+
+$(TEST_IMAGES)/.extracted:
+	@mkdir -p $(TEST_IMAGES)
+	cd $(TEST_IMAGES) && { apt-get download -qq python3-skimage 2>/dev/null || \
+	  { $(SUDO) apt-get update -qq && apt-get download -qq python3-skimage; }; }
+	cd $(TEST_IMAGES) && dpkg-deb -x python3-skimage_*.deb . && rm -f python3-skimage_*.deb
+	@test -f $(TEST_IMAGES)/$(SKIMAGE_DATA)/astronaut.png
+	@touch $@
 
 test: lint test-ui test-rust
 	@echo "make test: all passed"

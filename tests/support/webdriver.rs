@@ -30,6 +30,8 @@ use crate::process::{pids_in_group, ChildGuard, Xvfb};
 const DRIVER_READY_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long the app gets to start and load its page (new session).
 const SESSION_TIMEOUT: Duration = Duration::from_secs(60);
+/// Drivers started before a session is given up (see `AppSession::launch`).
+const SESSION_ATTEMPTS: u32 = 3;
 /// `GHIDANH_E2E_XVFB=1`: start Xvfb even when `$DISPLAY` is set (keeps the
 /// app off a developer's desktop).
 pub const ENV_FORCE_XVFB: &str = "GHIDANH_E2E_XVFB";
@@ -114,47 +116,59 @@ impl AppSession {
             .tempdir()
             .context("creating the app's data dir")?;
 
-        let [port, native_port] = crate::process::free_ports::<2>()?;
-        let mut cmd = Command::new(&driver_bin);
-        cmd.arg("--port")
-            .arg(port.to_string())
-            .arg("--native-port")
-            .arg(native_port.to_string())
-            .env("DISPLAY", &display)
-            .env("GHIDANH_DATA_DIR", data_dir.path())
-            // Keep the app's logs readable and its behaviour predictable.
-            .env("NO_AT_BRIDGE", "1")
-            .env_remove("WAYLAND_DISPLAY");
-        for (key, value) in &options.env {
-            cmd.env(key, value);
-        }
-        let mut driver =
-            ChildGuard::spawn("tauri-driver", cmd, Some(&logs.join("tauri-driver.log")))?;
+        // Under load WebKitWebDriver sometimes drops the first connection while the app
+        // starts ("webdriver server did not respond"); a fresh driver then opens the session.
+        let mut attempt = 0;
+        let (client, driver) = loop {
+            attempt += 1;
+            let [port, native_port] = crate::process::free_ports::<2>()?;
+            let mut cmd = Command::new(&driver_bin);
+            cmd.arg("--port")
+                .arg(port.to_string())
+                .arg("--native-port")
+                .arg(native_port.to_string())
+                .env("DISPLAY", &display)
+                .env("GHIDANH_DATA_DIR", data_dir.path())
+                // Keep the app's logs readable and its behaviour predictable.
+                .env("NO_AT_BRIDGE", "1")
+                .env_remove("WAYLAND_DISPLAY");
+            for (key, value) in &options.env {
+                cmd.env(key, value);
+            }
+            let mut driver =
+                ChildGuard::spawn("tauri-driver", cmd, Some(&logs.join("tauri-driver.log")))?;
 
-        wait_for_status(&mut driver, port).await?;
+            wait_for_status(&mut driver, port).await?;
 
-        let capabilities = json!({
-            // No browserName: WebKitWebDriver refuses the session with it.
-            "tauri:options": { "application": app_binary },
-        });
-        let Value::Object(capabilities) = capabilities else {
-            unreachable!("json! object literal")
-        };
-        let url = format!("http://127.0.0.1:{port}");
-        let mut builder = ClientBuilder::new(HttpConnector::new());
-        builder.capabilities(capabilities);
-        let client = match tokio::time::timeout(SESSION_TIMEOUT, builder.connect(&url)).await {
-            Ok(Ok(client)) => client,
-            Ok(Err(e)) => bail!(
-                "WebDriver session for {} failed: {e}{}",
-                app_binary.display(),
-                driver.log_tail()
-            ),
-            Err(_) => bail!(
-                "WebDriver session for {} not open after {SESSION_TIMEOUT:?}{}",
-                app_binary.display(),
-                driver.log_tail()
-            ),
+            let capabilities = json!({
+                // No browserName: WebKitWebDriver refuses the session with it.
+                "tauri:options": { "application": app_binary },
+            });
+            let Value::Object(capabilities) = capabilities else {
+                unreachable!("json! object literal")
+            };
+            let url = format!("http://127.0.0.1:{port}");
+            let mut builder = ClientBuilder::new(HttpConnector::new());
+            builder.capabilities(capabilities);
+            match tokio::time::timeout(SESSION_TIMEOUT, builder.connect(&url)).await {
+                Ok(Ok(client)) => break (client, driver),
+                Ok(Err(e)) if attempt < SESSION_ATTEMPTS => {
+                    eprintln!(
+                        "WebDriver session attempt {attempt} failed ({e}); starting a fresh driver"
+                    );
+                    drop(driver);
+                }
+                Ok(Err(e)) => bail!(
+                    "WebDriver session for {} failed after {attempt} attempts: {e}{}",
+                    app_binary.display(),
+                    driver.log_tail()
+                ),
+                Err(_) => bail!(
+                    "WebDriver session for {} not open after {SESSION_TIMEOUT:?}{}",
+                    app_binary.display(),
+                    driver.log_tail()
+                ),
+            }
         };
 
         Ok(Self {

@@ -56,6 +56,16 @@ pub enum BenchCmd {
         #[arg(long)]
         dir: Option<std::path::PathBuf>,
     },
+    /// Portrait pipeline per frame (decode, detect, check, crop, JPEG, ISO record) against
+    /// decoding and re-encoding the same frame.
+    Biometrics {
+        /// The frame (default: scikit-image's astronaut, from `make test-images`).
+        #[arg(long)]
+        image: Option<std::path::PathBuf>,
+        /// Seconds to spend.
+        #[arg(long, default_value_t = 5.0)]
+        seconds: f64,
+    },
 }
 
 /// Goal from the design: each at least half the raw AEAD's throughput.
@@ -85,6 +95,7 @@ impl BenchCmd {
                 size,
                 dir,
             }),
+            BenchCmd::Biometrics { image, seconds } => super::bench_biometrics::run(image, seconds),
         }
     }
 }

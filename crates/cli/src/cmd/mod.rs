@@ -1,6 +1,7 @@
 //! One module per command group.
 
 pub mod bench;
+pub mod bench_biometrics;
 pub mod bench_ingest;
 pub mod bench_vault;
 pub mod bundle;

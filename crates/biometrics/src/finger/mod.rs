@@ -1,1 +1,0 @@
-//! Fingerprints: synthetic images, quality, ISO/IEC 19794-4 records.
