@@ -1,9 +1,11 @@
-//! Portrait capture: quality checks with reasons an operator can act on, the ICAO token crop
-//! and the standard record the registry keeps (ISO/IEC 19794-5). Fingerprints and the
-//! scanner interface (MOSIP SBI 2.0) will live here too (docs/biometrics.md).
+//! Portrait and fingerprint capture: quality checks with reasons an operator can act on, the
+//! ICAO token crop and the standard face record (ISO/IEC 19794-5), synthetic fingerprints and
+//! their quality score. Finger records and the scanner interface (MOSIP SBI 2.0) will live
+//! here too (docs/biometrics.md).
 //!
 //! Nothing here knows the vault, the bundle or Tauri: images in, checked images and records out.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 pub mod face;
+pub mod finger;
