@@ -9,3 +9,4 @@
 
 pub mod face;
 pub mod finger;
+mod reader;

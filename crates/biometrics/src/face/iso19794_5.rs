@@ -9,6 +9,8 @@
 
 /// Format identifier and version: "FAC", NUL, "010", NUL.
 const MAGIC: &[u8; 8] = b"FAC\x00010\x00";
+use crate::reader::{Cut, Reader};
+
 /// Record header bytes.
 const HEADER_LEN: usize = 14;
 /// Facial information block bytes.
@@ -78,6 +80,12 @@ pub enum RecordError {
     Empty(&'static str),
 }
 
+impl From<Cut> for RecordError {
+    fn from(Cut(part): Cut) -> Self {
+        RecordError::Truncated { part }
+    }
+}
+
 impl FaceRecord {
     /// The record's bytes.
     pub fn encode(&self) -> Vec<u8> {
@@ -109,7 +117,7 @@ impl FaceRecord {
 
     /// Parses a record Ghi Danh wrote (or any single-image JPEG 19794-5:2005 record).
     pub fn parse(bytes: &[u8]) -> Result<Self, RecordError> {
-        let mut r = Reader { bytes, at: 0 };
+        let mut r = Reader::new(bytes);
         let id = r.take(8, "header")?;
         if id != MAGIC {
             return Err(RecordError::NotFaceRecord);
@@ -150,7 +158,7 @@ impl FaceRecord {
         let height = r.u16("height")?;
         r.take(4, "image information")?;
         let quality = r.u16("quality")?;
-        let jpeg = bytes[r.at..].to_vec();
+        let jpeg = r.rest().to_vec();
         if width == 0 || height == 0 {
             return Err(RecordError::Empty("image size"));
         }
@@ -164,36 +172,6 @@ impl FaceRecord {
             quality,
             jpeg,
         })
-    }
-}
-
-/// A cursor that names the part it could not read.
-struct Reader<'a> {
-    bytes: &'a [u8],
-    at: usize,
-}
-
-impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize, part: &'static str) -> Result<&'a [u8], RecordError> {
-        let end = self
-            .at
-            .checked_add(n)
-            .filter(|end| *end <= self.bytes.len())
-            .ok_or(RecordError::Truncated { part })?;
-        let s = &self.bytes[self.at..end];
-        self.at = end;
-        Ok(s)
-    }
-    fn u8(&mut self, part: &'static str) -> Result<u8, RecordError> {
-        Ok(self.take(1, part)?[0])
-    }
-    fn u16(&mut self, part: &'static str) -> Result<u16, RecordError> {
-        let b = self.take(2, part)?;
-        Ok(u16::from_be_bytes([b[0], b[1]]))
-    }
-    fn u32(&mut self, part: &'static str) -> Result<u32, RecordError> {
-        let b = self.take(4, part)?;
-        Ok(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
     }
 }
 

@@ -10,6 +10,8 @@
 //! image sampling rates (4 × u16), bit depth (u8), compression (u8), impression type (u8),
 //! line lengths (2 × u16), image data length (u32) and the image data.
 
+use crate::reader::{Cut, Reader};
+
 /// Format identifier and version: "FIR", NUL, "020", NUL.
 const MAGIC: &[u8; 8] = b"FIR\x00020\x00";
 /// General header bytes.
@@ -95,6 +97,12 @@ pub enum FingerRecordError {
     },
 }
 
+impl From<Cut> for FingerRecordError {
+    fn from(Cut(part): Cut) -> Self {
+        FingerRecordError::Truncated { part }
+    }
+}
+
 impl FingerImageRecord {
     /// The record's bytes.
     pub fn encode(&self) -> Vec<u8> {
@@ -136,7 +144,7 @@ impl FingerImageRecord {
 
     /// Parses a single-representation, PNG, 8-bit record.
     pub fn parse(bytes: &[u8]) -> Result<Self, FingerRecordError> {
-        let mut r = Reader { bytes, at: 0 };
+        let mut r = Reader::new(bytes);
         if r.take(8, "general header")? != MAGIC {
             return Err(FingerRecordError::NotFingerRecord);
         }
@@ -211,7 +219,7 @@ impl FingerImageRecord {
         invalid_unless("horizontal line length", width.into(), width > 0)?;
         invalid_unless("vertical line length", height.into(), height > 0)?;
         let data_len = r.u32("image data length")?;
-        let rest = bytes.len() - r.at;
+        let rest = bytes.len() - r.position();
         length_is("image data length", u64::from(data_len), rest as u64)?;
         invalid_unless("image data length", data_len, data_len > 0)?;
         Ok(FingerImageRecord {
@@ -220,7 +228,7 @@ impl FingerImageRecord {
             captured_at,
             width,
             height,
-            png: bytes[r.at..].to_vec(),
+            png: r.rest().to_vec(),
         })
     }
 }
@@ -240,36 +248,6 @@ fn invalid_unless(field: &'static str, value: u32, ok: bool) -> Result<(), Finge
     match ok {
         true => Ok(()),
         false => Err(FingerRecordError::Invalid { field, value }),
-    }
-}
-
-/// A cursor that names the part it could not read.
-struct Reader<'a> {
-    bytes: &'a [u8],
-    at: usize,
-}
-
-impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize, part: &'static str) -> Result<&'a [u8], FingerRecordError> {
-        let end = self
-            .at
-            .checked_add(n)
-            .filter(|end| *end <= self.bytes.len())
-            .ok_or(FingerRecordError::Truncated { part })?;
-        let s = &self.bytes[self.at..end];
-        self.at = end;
-        Ok(s)
-    }
-    fn u8(&mut self, part: &'static str) -> Result<u8, FingerRecordError> {
-        Ok(self.take(1, part)?[0])
-    }
-    fn u16(&mut self, part: &'static str) -> Result<u16, FingerRecordError> {
-        let b = self.take(2, part)?;
-        Ok(u16::from_be_bytes([b[0], b[1]]))
-    }
-    fn u32(&mut self, part: &'static str) -> Result<u32, FingerRecordError> {
-        let b = self.take(4, part)?;
-        Ok(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
     }
 }
 

@@ -36,23 +36,13 @@ pub fn run(image: Option<PathBuf>, seconds: f64) -> anyhow::Result<ExitCode> {
             Err(_) => Ok(check.score),
         }
     };
-    let baseline = || -> anyhow::Result<usize> {
+    let mut baseline = || -> anyhow::Result<usize> {
         let frame = image::load_from_memory(&frame_bytes)?;
         Ok(encode_jpeg(&frame.to_rgb8(), usize::MAX)?.len())
     };
     let score = portrait()?;
     baseline()?;
-    let (mut ours, mut base) = (Vec::new(), Vec::new());
-    let start = Instant::now();
-    while start.elapsed() < budget || ours.len() < 5 {
-        let at = Instant::now();
-        std::hint::black_box(portrait()?);
-        ours.push(at.elapsed());
-        let at = Instant::now();
-        std::hint::black_box(baseline()?);
-        base.push(at.elapsed());
-    }
-    let (ours_t, base_t) = (median(&mut ours), median(&mut base));
+    let (ours_t, base_t, runs) = interleaved(budget, &mut portrait, &mut baseline)?;
 
     // Fingerprint quality of one synthetic 500 dpi print (PNG, as a scanner would hand it),
     // against decoding and re-encoding that PNG.
@@ -63,28 +53,18 @@ pub fn run(image: Option<PathBuf>, seconds: f64) -> anyhow::Result<ExitCode> {
     });
     let mut png = Vec::new();
     print.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)?;
-    let finger = || -> anyhow::Result<u8> {
+    let mut finger = || -> anyhow::Result<u8> {
         let img = image::load_from_memory(&png)?.to_luma8();
         Ok(finger_quality(&img).score)
     };
-    let finger_base = || -> anyhow::Result<usize> {
+    let mut finger_base = || -> anyhow::Result<usize> {
         let img = image::load_from_memory(&png)?;
         let mut out = Vec::new();
         img.write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Png)?;
         Ok(out.len())
     };
     let finger_score = finger()?;
-    let (mut f_ours, mut f_base) = (Vec::new(), Vec::new());
-    let start = Instant::now();
-    while start.elapsed() < budget / 2 || f_ours.len() < 5 {
-        let at = Instant::now();
-        std::hint::black_box(finger()?);
-        f_ours.push(at.elapsed());
-        let at = Instant::now();
-        std::hint::black_box(finger_base()?);
-        f_base.push(at.elapsed());
-    }
-    let (f_ours_t, f_base_t) = (median(&mut f_ours), median(&mut f_base));
+    let (f_ours_t, f_base_t, f_runs) = interleaved(budget / 2, &mut finger, &mut finger_base)?;
     let f_ratio = f_base_t.as_secs_f64() / f_ours_t.as_secs_f64().max(1e-9);
     let f_goal = f_base_t.as_secs_f64() / FEEDBACK_TARGET.as_secs_f64();
     let ratio = base_t.as_secs_f64() / ours_t.as_secs_f64().max(1e-9);
@@ -103,28 +83,28 @@ pub fn run(image: Option<PathBuf>, seconds: f64) -> anyhow::Result<ExitCode> {
         "{:<52} {:>10.1} {:>6} {:>7.2}",
         "portrait: decode, detect, check, crop, JPEG, ISO record",
         ours_t.as_secs_f64() * 1e3,
-        ours.len(),
+        runs,
         ratio
     );
     println!(
         "{:<52} {:>10.1} {:>6} {:>7.2}",
         "baseline: decode + JPEG re-encode",
         base_t.as_secs_f64() * 1e3,
-        base.len(),
+        runs,
         1.0
     );
     println!(
         "{:<52} {:>10.2} {:>6} {:>7.2}",
         format!("fingerprint: decode PNG, quality (score {finger_score})"),
         f_ours_t.as_secs_f64() * 1e3,
-        f_ours.len(),
+        f_runs,
         f_ratio
     );
     println!(
         "{:<52} {:>10.2} {:>6} {:>7.2}",
         "baseline: decode + PNG re-encode",
         f_base_t.as_secs_f64() * 1e3,
-        f_base.len(),
+        f_runs,
         1.0
     );
     println!("portrait ratio={ratio:.3} goal={goal:.3}");
@@ -139,6 +119,28 @@ fn read_frame(path: &Path) -> anyhow::Result<Vec<u8>> {
             path.display()
         )
     })
+}
+
+/// Runs `ours` and `base` alternately for `budget` (at least 5 rounds each); returns each
+/// one's median time and the rounds run. Alternating keeps a burst of someone else's load on
+/// this shared machine from landing on one side only.
+fn interleaved<A, B>(
+    budget: Duration,
+    ours: &mut impl FnMut() -> anyhow::Result<A>,
+    base: &mut impl FnMut() -> anyhow::Result<B>,
+) -> anyhow::Result<(Duration, Duration, usize)> {
+    let (mut ours_t, mut base_t) = (Vec::new(), Vec::new());
+    let start = Instant::now();
+    while start.elapsed() < budget || ours_t.len() < 5 {
+        let at = Instant::now();
+        std::hint::black_box(ours()?);
+        ours_t.push(at.elapsed());
+        let at = Instant::now();
+        std::hint::black_box(base()?);
+        base_t.push(at.elapsed());
+    }
+    let runs = ours_t.len();
+    Ok((median(&mut ours_t), median(&mut base_t), runs))
 }
 
 fn median(times: &mut [Duration]) -> Duration {
