@@ -176,6 +176,7 @@ fn tampered_foreign_mislabelled_and_old_updates_are_refused_and_the_old_list_sta
             budget: ghidanh_sync::Budget::UNLIMITED,
         },
         idle_lock: Duration::ZERO,
+        devices: Default::default(),
     };
     let vault_dir = config.data_dir.clone();
     let kit = Kit::new(config)?;

@@ -38,18 +38,16 @@ fn split_communes() -> String {
         .collect()
 }
 
+// A child under 6: no biometrics are taken, so the kit seals without a capture (this test is
+// about reference data, not capture).
 fn living_in_the_new_commune() -> EnrollmentInput {
     EnrollmentInput {
-        birth_name: "Hoàng Thị Lan".into(),
-        date_of_birth: "1987-09-02".into(),
-        sex: "female".into(),
-        personal_id: "036187004512".into(),
         permanent_residence: AddressInput {
             province: "001".into(),
             commune: "99001".into(),
             street: "Số 2 Phan Đình Phùng".into(),
         },
-        ..Default::default()
+        ..ghidanh_bundle::testkit::young_child("Hoàng Thị Lan", 4512)
     }
 }
 

@@ -9,6 +9,7 @@
 
 #![forbid(unsafe_code)]
 
+use ghidanh_bundle::testkit::young_child;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, ensure, Context, Result};
@@ -20,14 +21,10 @@ use ghidanh_tests::process::free_ports;
 use ghidanh_tests::relay::{RelayData, RelayProcess};
 use ghidanh_tests::{ghidanh, RegistryData, RegistryProcess};
 
+// A child under 6: no biometrics are taken, so the kit seals without a capture (this test
+// is about sync, not capture).
 fn person(personal_id: &str) -> EnrollmentInput {
-    EnrollmentInput {
-        birth_name: "Hoàng Thị Lan".into(),
-        date_of_birth: "1987-09-02".into(),
-        sex: "female".into(),
-        personal_id: personal_id.into(),
-        ..Default::default()
-    }
+    young_child("Hoàng Thị Lan", personal_id[6..].parse().unwrap_or(0))
 }
 
 /// Each accepted bundle at central exactly once, with the receipt id each kit shows.

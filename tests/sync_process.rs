@@ -3,6 +3,7 @@
 
 #![forbid(unsafe_code)]
 
+use ghidanh_bundle::testkit::young_child;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, ensure, Context, Result};
@@ -13,14 +14,10 @@ use ghidanh_tests::kit::{kit_config, wait_for_state};
 use ghidanh_tests::process::free_ports;
 use ghidanh_tests::{RegistryData, RegistryProcess};
 
+// A child under 6: no biometrics are taken, so the kit seals without a capture (this test
+// is about sync, not capture).
 fn person() -> EnrollmentInput {
-    EnrollmentInput {
-        birth_name: "Hoàng Thị Lan".into(),
-        date_of_birth: "1987-09-02".into(),
-        sex: "female".into(),
-        personal_id: "036187004512".into(),
-        ..Default::default()
-    }
+    young_child("Hoàng Thị Lan", 4512)
 }
 
 #[test]
@@ -222,7 +219,7 @@ fn a_device_revoked_with_the_cli_wipes_its_vault_on_the_next_sync() -> Result<()
 
     // The next bundle is refused with a signed device_revoked: the kit wipes itself.
     let second = EnrollmentInput {
-        personal_id: "036187004513".into(),
+        personal_id: young_child("", 4513).personal_id,
         ..person()
     };
     let (id, _) = kit.save_draft(None, &second)?;

@@ -80,6 +80,7 @@ pub struct AppError {
 impl AppError {
     fn new(e: KitError, lang: Lang) -> AppError {
         if let KitError::Internal(detail)
+        | KitError::Camera(detail)
         | KitError::NotProvisioned(detail)
         | KitError::VaultCorrupt(detail) = &e
         {
@@ -218,11 +219,11 @@ pub struct SaveResult {
     errors: Vec<FieldErrorDto>,
 }
 
-type CmdResult<T> = Result<T, AppError>;
+pub(crate) type CmdResult<T> = Result<T, AppError>;
 
 /// Runs blocking kit work off the UI thread and maps its error. A command a person causes
 /// (typing, a button) restarts the idle lock's clock.
-async fn with_kit<T: Send + 'static>(
+pub(crate) async fn with_kit<T: Send + 'static>(
     state: State<'_, AppState>,
     f: impl FnOnce(&Kit, Lang) -> Result<T, KitError> + Send + 'static,
 ) -> CmdResult<T> {
@@ -232,7 +233,7 @@ async fn with_kit<T: Send + 'static>(
 
 /// [`with_kit`] for what the UI polls on its own (status, the list): no activity, or an
 /// open window would never lock.
-async fn polled<T: Send + 'static>(
+pub(crate) async fn polled<T: Send + 'static>(
     state: State<'_, AppState>,
     f: impl FnOnce(&Kit, Lang) -> Result<T, KitError> + Send + 'static,
 ) -> CmdResult<T> {
@@ -245,7 +246,7 @@ async fn polled<T: Send + 'static>(
     .map_err(|_| AppError::new(KitError::Internal("task failed".into()), Lang::Vi))?
 }
 
-fn parse_id(id: &str) -> Result<EnrollmentId, KitError> {
+pub(crate) fn parse_id(id: &str) -> Result<EnrollmentId, KitError> {
     EnrollmentId::parse(id).map_err(|_| KitError::NotFound)
 }
 

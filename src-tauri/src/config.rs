@@ -12,8 +12,14 @@ pub const ENV_PROVISIONING: &str = "GHIDANH_PROVISIONING";
 /// itself (`0` turns the idle lock off; unset or not a number: 10 minutes).
 pub const ENV_IDLE_LOCK_SECS: &str = "GHIDANH_IDLE_LOCK_SECS";
 
+/// Environment variable: loopback ports to look for an SBI fingerprint scanner on, `4501` or
+/// `4501-4510` (unset: SBI's first ten, 4501–4510).
+pub const ENV_SBI_PORTS: &str = "GHIDANH_SBI_PORTS";
+
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Config {
+    /// `GHIDANH_SBI_PORTS`; `None` means the kit's default range.
+    pub sbi_ports: Option<std::ops::RangeInclusive<u16>>,
     /// `GHIDANH_DATA_DIR`; `None` means "use the platform's app data dir".
     pub data_dir: Option<PathBuf>,
     /// `GHIDANH_PROVISIONING`; `None` means "ask the operator".
@@ -44,7 +50,17 @@ impl Config {
                 secs
             })
             .map(Duration::from_secs);
+        let sbi_ports = get(ENV_SBI_PORTS)
+            .filter(|v| !v.is_empty())
+            .and_then(|v| {
+                let ports = v.to_str().and_then(parse_ports);
+                if ports.is_none() {
+                    tracing::warn!("{ENV_SBI_PORTS} is not a port or a range like 4501-4510");
+                }
+                ports
+            });
         Self {
+            sbi_ports,
             data_dir: path(ENV_DATA_DIR),
             provisioning: path(ENV_PROVISIONING),
             idle_lock,
@@ -52,9 +68,28 @@ impl Config {
     }
 }
 
+/// `4501` or `4501-4510`.
+fn parse_ports(text: &str) -> Option<std::ops::RangeInclusive<u16>> {
+    let (from, to) = text.trim().split_once('-').unwrap_or((text.trim(), text.trim()));
+    let (from, to) = (from.trim().parse().ok()?, to.trim().parse().ok()?);
+    (from <= to).then_some(from..=to)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scanner_ports_are_one_port_or_a_range() {
+        let ports = |v: &'static str| {
+            Config::from_vars(move |name| (name == ENV_SBI_PORTS).then(|| v.into())).sbi_ports
+        };
+        assert_eq!(ports("4505"), Some(4505..=4505));
+        assert_eq!(ports(" 4501-4510 "), Some(4501..=4510));
+        assert_eq!(ports("4510-4501"), None);
+        assert_eq!(ports("scanner"), None);
+        assert_eq!(ports(""), None);
+    }
 
     #[test]
     fn reads_both_paths_and_ignores_empty_values() {

@@ -5,6 +5,7 @@
 // (checked with tauri 2.12), so nothing needs an `allow(unsafe_code)`.
 #![forbid(unsafe_code)]
 
+pub mod capture;
 pub mod commands;
 mod config;
 
@@ -38,6 +39,13 @@ pub fn run() -> anyhow::Result<()> {
                 kdf: KdfParams::default(),
                 sync: Default::default(),
                 idle_lock: config.idle_lock.unwrap_or(KitConfig::DEFAULT_IDLE_LOCK),
+                devices: ghidanh_kit::DeviceConfig {
+                    scanner_ports: config
+                        .sbi_ports
+                        .clone()
+                        .unwrap_or(ghidanh_kit::DeviceConfig::default().scanner_ports),
+                    camera: ghidanh_kit::CameraChoice::from_env_or_default(),
+                },
             })?;
             app.manage(AppState { kit: Arc::new(kit) });
             Ok(())
@@ -64,6 +72,16 @@ pub fn run() -> anyhow::Result<()> {
             commands::redo_rejected,
             commands::list_enrollments,
             commands::sync_status,
+            capture::biometrics,
+            capture::check_portrait,
+            capture::import_portrait,
+            capture::camera_preview,
+            capture::take_portrait_from_camera,
+            capture::portrait_image,
+            capture::find_scanner,
+            capture::capture_finger,
+            capture::except_finger,
+            capture::clear_finger,
         ])
         .run(tauri::tauri_build_context!())?;
     Ok(())

@@ -25,6 +25,7 @@ pub fn kit_config(root: &Path, provisioning: PathBuf) -> KitConfig {
         },
         // Off: a test's kit must not lock itself while it waits for the registry.
         idle_lock: Duration::ZERO,
+        devices: Default::default(),
     }
 }
 

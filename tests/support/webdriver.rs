@@ -202,13 +202,28 @@ impl AppSession {
     }
 
     /// Waits up to `timeout` for an element matching the CSS selector.
+    /// A timeout says what the banner showed and what the app last logged, so a failure
+    /// on a slow CI machine can be read from its output alone.
     pub async fn wait_for(&self, css: &str, timeout: Duration) -> Result<Element> {
-        self.client()
+        match self
+            .client()
             .wait()
             .at_most(timeout)
             .for_element(Locator::Css(css))
             .await
-            .with_context(|| format!("waiting {timeout:?} for `{css}`"))
+        {
+            Ok(el) => Ok(el),
+            Err(e) => {
+                let banner = match self.client().find(Locator::Css("#banner")).await {
+                    Ok(b) => b.text().await.unwrap_or_default(),
+                    Err(_) => String::from("(no banner)"),
+                };
+                Err(anyhow::Error::new(e).context(format!(
+                    "waiting {timeout:?} for `{css}`; the banner read {banner:?}{}",
+                    self.driver.log_tail()
+                )))
+            }
+        }
     }
 
     /// The form control a visible `<label for>` names, found as a person finds it: by the

@@ -10,3 +10,5 @@
 pub mod face;
 pub mod finger;
 mod reader;
+#[cfg(feature = "testing")]
+pub mod testing;

@@ -3,29 +3,12 @@
 //! Each degradation must raise its own issue, and the clean composite none: removing a check
 //! fails a test here.
 
-use std::path::PathBuf;
-
 use ghidanh_biometrics::face::{FaceBox, FaceIssue, FaceRecord, PortraitPipeline, JPEG_BUDGET};
+use ghidanh_biometrics::testing;
 use image::{DynamicImage, GenericImageView, Rgb, RgbImage};
 
-/// Where `make test-images` puts scikit-image's data images.
-fn images_dir() -> PathBuf {
-    match std::env::var_os("GHIDANH_TEST_IMAGES") {
-        Some(dir) => PathBuf::from(dir),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("../../target/test-images/usr/lib/python3/dist-packages/skimage/data"),
-    }
-}
-
 fn load(name: &str) -> DynamicImage {
-    let path = images_dir().join(name);
-    match image::open(&path) {
-        Ok(img) => img,
-        Err(e) => panic!(
-            "test image {} missing or unreadable ({e}): run `make test-images` first",
-            path.display()
-        ),
-    }
+    testing::load(name).unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn pipeline() -> PortraitPipeline {
@@ -39,27 +22,8 @@ fn codes(issues: &[FaceIssue]) -> Vec<&'static str> {
     issues.iter().map(|i| i.code()).collect()
 }
 
-/// The astronaut's head and shoulders pasted on a plain light-grey backdrop, centred: the
-/// portrait an operator is asked for.
 fn composite(p: &mut PortraitPipeline) -> (RgbImage, FaceBox) {
-    let photo = load("astronaut.png");
-    let check = p.check(&photo);
-    let Some(face) = check.face else {
-        panic!("no face in astronaut.png: {check:?}")
-    };
-    let rgb = photo.to_rgb8();
-    let margin = face.width / 6;
-    let x0 = face.x.saturating_sub(margin);
-    let y0 = face.y.saturating_sub(face.height / 5);
-    let w = (face.width + 2 * margin).min(rgb.width() - x0);
-    let h = rgb.height() - y0;
-    let head = image::imageops::crop_imm(&rgb, x0, y0, w, h).to_image();
-    let (cw, ch) = (face.width * 3, face.width * 4);
-    let mut canvas = RgbImage::from_pixel(cw, ch, Rgb([205, 205, 200]));
-    let left = (cw - w) / 2;
-    let top = ch / 3 - (face.y - y0) - face.height / 2;
-    image::imageops::overlay(&mut canvas, &head, i64::from(left), i64::from(top));
-    (canvas, face)
+    testing::plain_backdrop_portrait(p).unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn map(img: &RgbImage, f: impl Fn(u8) -> u8) -> RgbImage {

@@ -44,6 +44,9 @@ pub enum FaceFormat {
     Jpeg,
     /// PNG.
     Png,
+    /// An ISO/IEC 19794-5 face record (a token image, JPEG inside): what the kit seals.
+    #[serde(rename = "iso19794_5")]
+    Iso19794_5,
 }
 
 /// The face photograph.

@@ -24,6 +24,32 @@ pub fn sample_record() -> EnrollmentInput {
     }
 }
 
+/// A valid record of a made-up child of two or three. Under 6 no biometrics are taken, so a
+/// kit seals it without a capture: for tests about sync and storage, not about capture. The
+/// ID number's century-sex and year digits follow the date of birth; `serial` gives the last
+/// six digits.
+pub fn young_child(birth_name: &str, serial: u32) -> EnrollmentInput {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    // The mean Gregorian year: exact to within a day of New Year, plenty for "three years ago".
+    let year = 1970 + secs / 31_556_952 - 3;
+    EnrollmentInput {
+        birth_name: birth_name.into(),
+        date_of_birth: format!("{year}-01-15"),
+        sex: "female".into(),
+        // Province 036, century-sex 3 (female, born 2000–2099), the year's last two digits.
+        personal_id: format!("0363{:02}{:06}", year % 100, serial % 1_000_000),
+        representative: ghidanh_record::RepresentativeInput {
+            name: "Hoàng Văn Minh".into(),
+            relationship: "Cha".into(),
+            ..Default::default()
+        },
+        ..Default::default()
+    }
+}
+
 /// Small biometrics: a face, nine captured fingers and one exception (left little, bandaged).
 /// The "images" are short patterned bytes, not real images: the format does not decode them.
 pub fn sample_biometrics() -> Biometrics {

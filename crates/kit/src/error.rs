@@ -88,9 +88,108 @@ pub enum KitError {
     /// The settings form breaks a rule.
     #[error("invalid setting")]
     InvalidSetting(Vec<SettingRule>),
+    /// A frame, an imported photo, a scanner's record or an exception was refused.
+    #[error("capture refused: {0:?}")]
+    Capture(CaptureRule),
+    /// The frame fails a portrait check; the check says what to fix.
+    #[error("portrait refused")]
+    PortraitRefused(Box<ghidanh_biometrics::face::FaceCheck>),
+    /// No fingerprint scanner answers on this computer.
+    #[error("no fingerprint scanner")]
+    NoScanner,
+    /// The scanner answered, but not with a print.
+    #[error("scanner: {0}")]
+    Scanner(ghidanh_sbi::SbiError),
+    /// No camera, or it would not give a frame; the detail is for the log.
+    #[error("camera: {0}")]
+    Camera(String),
     /// Anything else; details are logged, never shown.
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+/// Why a capture input was refused: each names what is wrong in the operator's words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CaptureRule {
+    /// More than [`crate::MAX_FRAME_BYTES`] or larger than 10 000 pixels a side.
+    TooLarge,
+    /// The bytes are no image at all.
+    NotAnImage,
+    /// An image, but neither JPEG nor PNG.
+    NotJpegOrPng,
+    /// A JPEG or PNG that does not decode (cut short, damaged).
+    Unreadable,
+    /// The scanner's answer is not an ISO/IEC 19794-4 finger record.
+    NotFingerRecord,
+    /// The scanner sent another finger than the one asked for.
+    WrongFinger,
+    /// "Other" reason without the operator's words.
+    DetailRequired,
+    /// The operator's words are longer than a bundle carries.
+    DetailTooLong,
+    /// Not one of the reasons the kit knows.
+    UnknownReason,
+}
+
+impl CaptureRule {
+    /// The stable code (the UI's `rule`).
+    pub fn code(self) -> &'static str {
+        match self {
+            CaptureRule::TooLarge => "tooLarge",
+            CaptureRule::NotAnImage => "notAnImage",
+            CaptureRule::NotJpegOrPng => "notJpegOrPng",
+            CaptureRule::Unreadable => "unreadable",
+            CaptureRule::NotFingerRecord => "notFingerRecord",
+            CaptureRule::WrongFinger => "wrongFinger",
+            CaptureRule::DetailRequired => "detailRequired",
+            CaptureRule::DetailTooLong => "detailTooLong",
+            CaptureRule::UnknownReason => "unknownReason",
+        }
+    }
+
+    /// What the operator reads.
+    pub fn message(self, lang: Lang) -> String {
+        let vi = lang == Lang::Vi;
+        let (v, e) = match self {
+            CaptureRule::TooLarge => (
+                "Ảnh quá lớn: chỉ nhận tệp đến 20 MB, mỗi chiều đến 10 000 điểm ảnh.",
+                "The photo is too large: files up to 20 MB and 10,000 pixels a side only.",
+            ),
+            CaptureRule::NotAnImage => (
+                "Tệp này không phải là ảnh: hãy chọn ảnh JPEG hoặc PNG.",
+                "This file is not a photo: choose a JPEG or PNG image.",
+            ),
+            CaptureRule::NotJpegOrPng => (
+                "Chỉ nhận ảnh JPEG hoặc PNG.",
+                "Only JPEG or PNG photos are accepted.",
+            ),
+            CaptureRule::Unreadable => (
+                "Không đọc được ảnh: tệp bị hỏng hoặc chép chưa hết.",
+                "The photo does not open: the file is damaged or incompletely copied.",
+            ),
+            CaptureRule::NotFingerRecord => (
+                "Máy quét trả về dữ liệu không đúng chuẩn ISO/IEC 19794-4; hãy lấy lại vân tay.",
+                "The scanner answered with data that is not an ISO/IEC 19794-4 record; capture again.",
+            ),
+            CaptureRule::WrongFinger => (
+                "Máy quét trả về vân tay của ngón khác ngón được yêu cầu; hãy lấy lại.",
+                "The scanner answered with another finger than the one asked for; capture again.",
+            ),
+            CaptureRule::DetailRequired => (
+                "Lý do khác: hãy ghi rõ lý do không lấy được vân tay.",
+                "Other reason: write why the finger cannot be captured.",
+            ),
+            CaptureRule::DetailTooLong => (
+                "Lý do quá dài: tối đa 1024 byte.",
+                "The reason is too long: at most 1024 bytes.",
+            ),
+            CaptureRule::UnknownReason => (
+                "Lý do không hợp lệ: chọn cụt/không có ngón, băng bó, không đọc được, hoặc lý do khác.",
+                "Not a known reason: choose missing, bandaged, unreadable or other.",
+            ),
+        };
+        if vi { v } else { e }.to_owned()
+    }
 }
 
 impl From<VaultError> for KitError {
@@ -151,6 +250,11 @@ impl KitError {
             KitError::ReadOnly(_) => "readOnly",
             KitError::Wiped => "wiped",
             KitError::VaultCorrupt(_) => "vaultCorrupt",
+            KitError::Capture(_) => "captureRefused",
+            KitError::PortraitRefused(_) => "portraitRefused",
+            KitError::NoScanner => "noScanner",
+            KitError::Scanner(_) => "scanner",
+            KitError::Camera(_) => "camera",
             KitError::Internal(_) => "internal",
         }
     }
@@ -235,6 +339,17 @@ impl KitError {
             KitError::Wiped => "This device was revoked; its data has been erased.".into(),
             KitError::VaultCorrupt(_) if vi => "Không mở được dữ liệu trên máy: tệp dữ liệu bị hỏng, hoặc không phải dữ liệu Ghi Danh của máy này. Dữ liệu đã lưu vẫn được giữ nguyên; đừng xoá gì, hãy gọi bộ phận hỗ trợ kỹ thuật.".into(),
             KitError::VaultCorrupt(_) => "The data on this device does not open: a data file is damaged, or is not this device's Ghi Danh data. Everything saved is kept; do not delete anything, call technical support.".into(),
+            KitError::Capture(rule) => rule.message(lang),
+            KitError::PortraitRefused(check) => {
+                let issues: Vec<String> = check.issues.iter().map(|i| i.message(lang)).collect();
+                let head = if vi { "Ảnh chưa đạt" } else { "The photo is not usable" };
+                format!("{head}: {}", issues.join(" "))
+            }
+            KitError::NoScanner if vi => "Không thấy máy quét vân tay: kiểm tra dây cắm rồi bấm “Tìm máy quét”.".into(),
+            KitError::NoScanner => "No fingerprint scanner found: check its cable, then press “Find scanner”.".into(),
+            KitError::Scanner(e) => e.message(lang),
+            KitError::Camera(_) if vi => "Không lấy được hình từ camera: kiểm tra camera, hoặc chọn tệp ảnh từ máy ảnh rời.".into(),
+            KitError::Camera(_) => "No picture from the camera: check it, or import a photo file from a separate camera.".into(),
             KitError::Internal(_) if vi => "Lỗi nội bộ; dữ liệu đã lưu không bị mất.".into(),
             KitError::Internal(_) => "Internal error; nothing already saved was lost.".into(),
         }

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use ghidanh_bundle::OperatorId;
 use ghidanh_bundle::{
-    seal, AuditEntry, Biometrics, BundleId, DeviceKey, EnrollmentId, OperatorRef, Payload,
+    seal, AuditEntry, BundleId, DeviceKey, EnrollmentId, OperatorRef, Payload,
 };
 use ghidanh_record::{EnrollmentInput, FieldError, Lang, ValidRecord};
 use ghidanh_sync::{SyncConfig, SyncHandle};
@@ -33,6 +33,8 @@ pub struct KitConfig {
     /// An unlocked session with no activity ([`Kit::touch`]) for this long locks itself.
     /// `Duration::ZERO` turns the idle lock off.
     pub idle_lock: Duration,
+    /// Where the scanner and the camera are.
+    pub devices: crate::DeviceConfig,
 }
 
 impl KitConfig {
@@ -93,6 +95,7 @@ pub struct Kit {
     // Serialises the decisions on rejected enrollments: a double click on "correct and
     // resend" must not make two drafts of one record.
     rejected: Mutex<()>,
+    pub(crate) devices: crate::devices::Devices,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -132,7 +135,9 @@ impl Kit {
             .enable_all()
             .build()
             .map_err(|e| KitError::Internal(format!("sync runtime: {e}")))?;
+        let devices = crate::devices::Devices::new(config.devices.clone());
         let kit = Kit {
+            devices,
             config,
             lang: Mutex::new(Lang::Vi),
             session: Arc::new(Mutex::new(None)),
@@ -149,6 +154,24 @@ impl Kit {
             )?;
         }
         Ok(kit)
+    }
+
+    /// Runs `f` on the kit's runtime and waits for it, from any thread: the shell calls the
+    /// kit from its blocking pool, where a runtime's own `block_on` would panic.
+    pub(crate) fn block_on<T: Send + 'static>(
+        &self,
+        f: impl std::future::Future<Output = T> + Send,
+    ) -> Result<T, KitError> {
+        let Some(rt) = self.runtime.as_ref() else {
+            return Err(KitError::Internal("runtime stopped".into()));
+        };
+        let handle = rt.handle().clone();
+        std::thread::scope(|scope| {
+            scope
+                .spawn(move || handle.block_on(f))
+                .join()
+                .map_err(|_| KitError::Internal("device task panicked".into()))
+        })
     }
 
     /// The operator did something: the idle lock starts counting again. The shell calls this
@@ -324,7 +347,7 @@ impl Kit {
         self.status()
     }
 
-    fn vault(&self) -> Result<(Arc<Vault>, Operator), KitError> {
+    pub(crate) fn vault(&self) -> Result<(Arc<Vault>, Operator), KitError> {
         self.refuse_if_wiped()?;
         lock(&self.session)
             .as_ref()
@@ -506,6 +529,8 @@ impl Kit {
             return Err(KitError::NotCorrectable);
         }
         let new = vault.save_draft(None, operator.id, &old.input)?;
+        // The person may be far away by now: the photo and prints go with the correction.
+        vault.copy_media(id, new)?;
         vault.discard_rejected(id).map_err(not_rejected)?;
         count_discarded(&vault);
         tracing::info!(rejected = %id, draft = %new, "rejected enrollment redone as a new draft");
@@ -547,8 +572,11 @@ impl Kit {
             captured_at: now,
             finalised_at: now,
             record: record.to_input(),
-            // Capture of biometrics lands with its own issue.
-            biometrics: Biometrics::default(),
+            biometrics: crate::biometrics::sealed(
+                &vault,
+                id,
+                record.biometric_requirement(today()),
+            )?,
             // The lists the record was validated against (built in, or installed updates),
             // so the registry can tell.
             reference_versions: reference_versions

@@ -6,6 +6,9 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod biometrics;
+mod capture;
+mod devices;
 mod error;
 mod kit;
 mod operator;
@@ -13,7 +16,16 @@ mod rejection;
 mod settings;
 mod sync_status;
 
-pub use error::{FormError, KitError};
+pub use biometrics::{
+    BiometricsSheet, FingerEntry, FingerResult, FINGER_RETRY_BELOW, MAX_FRAME_BYTES,
+};
+pub use devices::{DeviceConfig, ScannerInfo};
+pub use error::{CaptureRule, FormError, KitError};
+pub use ghidanh_biometrics::face::{FaceCheck, FaceIssue};
+pub use ghidanh_biometrics::finger::quality::{FingerIssue, FingerQuality};
+pub use ghidanh_bundle::ExceptionReason;
+pub use ghidanh_camera::CameraChoice;
+pub use ghidanh_record::BiometricRequirement;
 pub use kit::{parse_role, Kit, KitConfig, SessionState, Status};
 pub use operator::OperatorRule;
 pub use rejection::{is_correctable, rejection_advice, rejection_message, Rejection};
@@ -21,6 +33,6 @@ pub use settings::{SettingRule, MAX_DAILY_ALLOWANCE_MB, MAX_RETENTION_DAYS, MIN_
 pub use sync_status::{sync_problem_message, SyncStatus};
 
 pub use ghidanh_bundle::{EnrollmentId, OperatorId};
-pub use ghidanh_record::{EnrollmentInput, Lang};
+pub use ghidanh_record::{EnrollmentInput, Lang, RepresentativeInput};
 pub use ghidanh_sync::SyncProblem;
 pub use ghidanh_vault::{EnrollmentState, EnrollmentSummary, KdfParams, Operator, Role};

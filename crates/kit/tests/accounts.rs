@@ -17,6 +17,7 @@ fn config(dir: &std::path::Path, idle_lock: Duration) -> KitConfig {
         kdf: KdfParams::insecure_fast_for_tests(),
         sync: SyncConfig::default(),
         idle_lock,
+        devices: Default::default(),
     }
 }
 

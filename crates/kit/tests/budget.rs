@@ -5,6 +5,7 @@
 //! count (its backoff) does not grow while the link is dead, and it is sent once the
 //! registry is back.
 
+use ghidanh_bundle::testkit::young_child;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -31,17 +32,14 @@ fn config(dir: &Path, provisioning: PathBuf, budget: Budget) -> KitConfig {
             budget,
         },
         idle_lock: Duration::ZERO,
+        devices: Default::default(),
     }
 }
 
+// A child under 6: no biometrics are taken, so the kit seals without a capture (this test
+// is about sync, not capture).
 fn person(serial: u32) -> EnrollmentInput {
-    EnrollmentInput {
-        birth_name: "Nguyễn Thị Hoa".into(),
-        date_of_birth: "1987-09-02".into(),
-        sex: "female".into(),
-        personal_id: format!("0361870045{serial:02}"),
-        ..Default::default()
-    }
+    young_child("Nguyễn Thị Hoa", 4500 + serial)
 }
 
 /// A registry data folder with one provisioned device for `url`; its provisioning file.

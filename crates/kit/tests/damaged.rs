@@ -16,6 +16,7 @@ fn config(vault: &Path) -> KitConfig {
         kdf: KdfParams::insecure_fast_for_tests(),
         sync: Default::default(),
         idle_lock: Duration::ZERO,
+        devices: Default::default(),
     }
 }
 

@@ -1,5 +1,6 @@
 //! The kit's workflow on a real vault folder (no registry: uploads stay queued).
 
+use ghidanh_bundle::testkit::young_child;
 use std::time::Duration;
 
 use ghidanh_bundle::{DeviceId, Envelope, Provisioning, RegistryKeys};
@@ -23,17 +24,14 @@ fn config(dir: &std::path::Path, provisioning: Option<std::path::PathBuf>) -> Ki
             budget: ghidanh_sync::Budget::UNLIMITED,
         },
         idle_lock: Duration::ZERO,
+        devices: Default::default(),
     }
 }
 
+// A child under 6: no biometrics are taken, so the kit seals without a capture (this test
+// is about sync, not capture).
 fn valid() -> EnrollmentInput {
-    EnrollmentInput {
-        birth_name: "Nguyễn Văn An".into(),
-        date_of_birth: "1990-05-17".into(),
-        sex: "male".into(),
-        personal_id: "001090123456".into(),
-        ..Default::default()
-    }
+    young_child("Nguyễn Văn An", 123456)
 }
 
 fn provisioning_file(dir: &std::path::Path, keys: &RegistryKeys) -> std::path::PathBuf {

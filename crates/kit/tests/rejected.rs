@@ -7,6 +7,7 @@
 //! answers `invalid_record:personalId/notTwelveDigits`) and one with a flipped byte
 //! (`ciphertext_mismatch`). The kit's sync worker uploads them and stores the signed receipts.
 
+use ghidanh_bundle::testkit::young_child;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
@@ -38,16 +39,20 @@ fn config(dir: &Path, provisioning: std::path::PathBuf) -> KitConfig {
             budget: ghidanh_sync::Budget::UNLIMITED,
         },
         idle_lock: Duration::ZERO,
+        devices: Default::default(),
     }
 }
 
+// A child under 6: no biometrics are taken, so the kit seals without a capture (this test
+// is about sync, not capture).
+// An ID number of 12 digits keeps its last six; any other is kept as typed (refused).
 fn person(name: &str, personal_id: &str) -> EnrollmentInput {
-    EnrollmentInput {
-        birth_name: name.into(),
-        date_of_birth: "1987-09-02".into(),
-        sex: "female".into(),
-        personal_id: personal_id.into(),
-        ..Default::default()
+    match personal_id.get(6..).and_then(|s| s.parse().ok()) {
+        Some(serial) if personal_id.len() == 12 => young_child(name, serial),
+        _ => EnrollmentInput {
+            personal_id: personal_id.into(),
+            ..young_child(name, 0)
+        },
     }
 }
 
@@ -303,7 +308,7 @@ fn a_refused_record_is_explained_then_discarded_or_redone_as_a_new_draft() {
     let mut fixed = d.input.clone();
     let (_, problems) = kit.save_draft(Some(new), &fixed).unwrap();
     assert_eq!(problems.len(), 1, "{problems:?}");
-    fixed.personal_id = "036187004520".into();
+    fixed.personal_id = young_child("Lê Thị Mai", 4520).personal_id;
     let (_, problems) = kit.save_draft(Some(new), &fixed).unwrap();
     assert!(problems.is_empty(), "{problems:?}");
     kit.finalise(new).unwrap();

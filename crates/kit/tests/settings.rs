@@ -14,6 +14,7 @@ fn config(dir: &std::path::Path) -> KitConfig {
         kdf: KdfParams::insecure_fast_for_tests(),
         sync: Default::default(),
         idle_lock: Duration::ZERO,
+        devices: Default::default(),
     }
 }
 

@@ -1,6 +1,7 @@
 //! The sync status against the real registry on loopback: before any contact, while the
 //! registry is down, once it is up, and after a restart of the session.
 
+use ghidanh_bundle::testkit::young_child;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -26,17 +27,14 @@ fn config(dir: &std::path::Path, provisioning: std::path::PathBuf) -> KitConfig 
             budget: ghidanh_sync::Budget::UNLIMITED,
         },
         idle_lock: Duration::ZERO,
+        devices: Default::default(),
     }
 }
 
+// A child under 6: no biometrics are taken, so the kit seals without a capture (this test
+// is about sync, not capture).
 fn person(personal_id: &str) -> EnrollmentInput {
-    EnrollmentInput {
-        birth_name: "Hoàng Thị Lan".into(),
-        date_of_birth: "1987-09-02".into(),
-        sex: "female".into(),
-        personal_id: personal_id.into(),
-        ..Default::default()
-    }
+    young_child("Hoàng Thị Lan", personal_id[6..].parse().unwrap())
 }
 
 fn wait_status(kit: &Kit, what: &str, ok: impl Fn(&SyncStatus) -> bool) -> SyncStatus {

@@ -18,7 +18,7 @@ use ghidanh_bundle::{
 };
 use std::sync::{Arc, Mutex};
 
-use ghidanh_record::{forbidden_biometrics, ValidRecord};
+use ghidanh_record::{forbidden_biometrics, missing_biometrics, ValidRecord};
 use time::{macros::offset, Date, OffsetDateTime};
 
 use crate::blobs;
@@ -251,10 +251,14 @@ fn decide(
             return reject(reason, bundle_id, device_id);
         }
     };
-    // The age rule's prohibition binds today; its "from 6, all of them" binds once the kit
-    // captures (docs/ARCHITECTURE.md § Known limits).
+    // The age rule both ways: nothing under 6; from 6 the portrait and ten fingers, each a
+    // print or an exception with its reason.
     let requirement = record.biometric_requirement(today);
-    if let Some(e) = forbidden_biometrics(requirement, &payload.biometrics.taken()).first() {
+    let taken = payload.biometrics.taken();
+    let age_rule = forbidden_biometrics(requirement, &taken)
+        .into_iter()
+        .chain(missing_biometrics(requirement, &taken));
+    if let Some(e) = age_rule.into_iter().next() {
         let reason = RejectReason::InvalidRecord {
             field: e.field.code().to_owned(),
             rule: e.rule.code().to_owned(),

@@ -31,7 +31,7 @@ pub use keyfile::KdfParams;
 pub use outbox::OutboxItem;
 pub use {
     enrollments::Approval,
-    media::{FingerPosition, MediaKind},
+    media::{FingerPosition, MediaKind, StoredMedia},
 };
 
 use std::path::{Path, PathBuf};

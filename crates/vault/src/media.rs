@@ -103,6 +103,108 @@ impl Vault {
     }
 }
 
+impl Vault {
+    /// Removes an image (or a finger's exception) of a draft; nothing happens if there is none.
+    pub fn remove_media(&self, id: EnrollmentId, kind: MediaKind) -> Result<(), VaultError> {
+        let (k, position) = kind.columns();
+        let mut conn = self.live_conn()?;
+        let tx = conn.transaction()?;
+        require_draft(&tx, id)?;
+        let removed = tx.execute(
+            "DELETE FROM media WHERE enrollment_id = ?1 AND kind = ?2 AND position = ?3",
+            params![id.to_string(), k, position],
+        )?;
+        if removed > 0 {
+            self.audit(&tx, AuditAction::MediaStored, &subject(id, kind))?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Every image of an enrollment, as `(kind, format, bytes)`, portrait first then fingers
+    /// by position: what finalising seals. Audited as one read.
+    pub fn all_media(&self, id: EnrollmentId) -> Result<Vec<StoredMedia>, VaultError> {
+        let mut conn = self.live_conn()?;
+        let tx = conn.transaction()?;
+        let found = {
+            let mut stmt = tx.prepare(
+                "SELECT kind, position, format, bytes FROM media WHERE enrollment_id = ?1
+                 ORDER BY kind DESC, position",
+            )?;
+            let rows = stmt.query_map([id.to_string()], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, u8>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, Vec<u8>>(3)?,
+                ))
+            })?;
+            let mut found = Vec::new();
+            for row in rows {
+                let (kind, position, format, bytes) = row?;
+                let kind = match (kind.as_str(), FingerPosition::new(position)) {
+                    ("portrait", _) => MediaKind::Portrait,
+                    ("finger", Some(p)) => MediaKind::Finger(p),
+                    _ => return Err(VaultError::Corrupt("media kind")),
+                };
+                found.push(StoredMedia {
+                    kind,
+                    format,
+                    bytes,
+                });
+            }
+            found
+        };
+        if !found.is_empty() {
+            self.audit(&tx, AuditAction::Read, &format!("{id} media"))?;
+        }
+        tx.commit()?;
+        Ok(found)
+    }
+
+    /// Copies every image of `from` to the draft `to` (a correction of a refused record keeps
+    /// the person's photo and prints: they may be far away by the time the refusal comes).
+    pub fn copy_media(&self, from: EnrollmentId, to: EnrollmentId) -> Result<usize, VaultError> {
+        let mut conn = self.live_conn()?;
+        let tx = conn.transaction()?;
+        require_draft(&tx, to)?;
+        let copied = tx.execute(
+            "INSERT OR REPLACE INTO media (enrollment_id, kind, position, format, bytes)
+             SELECT ?2, kind, position, format, bytes FROM media WHERE enrollment_id = ?1",
+            params![from.to_string(), to.to_string()],
+        )?;
+        if copied > 0 {
+            self.audit(&tx, AuditAction::MediaStored, &format!("{to} media from {from}"))?;
+        }
+        tx.commit()?;
+        Ok(copied)
+    }
+}
+
+/// One stored image (or a finger's exception) of an enrollment.
+#[derive(Clone, PartialEq, Eq)]
+pub struct StoredMedia {
+    /// Which one.
+    pub kind: MediaKind,
+    /// How `bytes` are encoded (the kit's words: `iso19794_5`, `iso19794_4`, `exception`…).
+    pub format: String,
+    /// The bytes.
+    pub bytes: Vec<u8>,
+}
+
+impl std::fmt::Debug for StoredMedia {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Images are personal data: only their size is printed.
+        write!(
+            f,
+            "StoredMedia({:?}, {}, {} bytes)",
+            self.kind,
+            self.format,
+            self.bytes.len()
+        )
+    }
+}
+
 /// Ids and a finger number only: what was touched, never what it shows.
 fn subject(id: EnrollmentId, kind: MediaKind) -> String {
     match kind {

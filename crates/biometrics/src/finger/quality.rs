@@ -41,6 +41,37 @@ pub enum FingerIssue {
     UnclearRidges,
 }
 
+impl FingerIssue {
+    /// A stable machine code.
+    pub fn code(self) -> &'static str {
+        match self {
+            FingerIssue::SmallContact => "smallContact",
+            FingerIssue::LowContrast => "lowContrast",
+            FingerIssue::UnclearRidges => "unclearRidges",
+        }
+    }
+
+    /// What the operator reads, and what to do about it.
+    pub fn message(self, lang: ghidanh_record::Lang) -> String {
+        let vi = lang == ghidanh_record::Lang::Vi;
+        let (v, e) = match self {
+            FingerIssue::SmallContact => (
+                "Ngón tay chạm ít vào mặt kính: đặt ngón phẳng, phủ kín mặt kính.",
+                "Too little of the finger touches the glass: lay it flat over the glass.",
+            ),
+            FingerIssue::LowContrast => (
+                "Vân tay mờ: ấn mạnh hơn, hoặc làm ẩm nhẹ ngón tay khô.",
+                "The ridges are faint: press harder, or moisten a dry finger slightly.",
+            ),
+            FingerIssue::UnclearRidges => (
+                "Đường vân không rõ: lau mặt kính, giữ yên ngón tay.",
+                "The ridge directions are unclear: clean the glass and hold the finger still.",
+            ),
+        };
+        if vi { v } else { e }.to_owned()
+    }
+}
+
 fn ramp(value: f64, good: f64, bad: f64) -> f64 {
     ((value - bad) / (good - bad)).clamp(0.0, 1.0)
 }

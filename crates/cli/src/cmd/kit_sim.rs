@@ -52,6 +52,7 @@ impl KitSimArgs {
                 budget: ghidanh_sync::Budget::UNLIMITED,
             },
             idle_lock: Duration::ZERO,
+            devices: Default::default(),
         })?;
         if ghidanh_vault::Vault::exists(&self.dir.join("vault")) {
             kit.unlock(PASS)?;
@@ -102,13 +103,27 @@ impl KitSimArgs {
 }
 
 /// A valid adult record; `serial` makes each one's ID number its own.
+/// A child of two or three: under 6 no biometrics are taken, so the simulated kit seals
+/// without a scanner or a camera (the harness is about sync; `loadgen` sends full-size
+/// bundles with biometrics).
 fn person(serial: usize) -> EnrollmentInput {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    // The mean Gregorian year: exact to within a day of New Year, plenty for "three years ago".
+    let year = 1970 + secs / 31_556_952 - 3;
     EnrollmentInput {
         birth_name: "Nguyễn Văn An".into(),
-        date_of_birth: "1990-05-17".into(),
+        date_of_birth: format!("{year}-01-15"),
         sex: "male".into(),
-        // Province 001, century-sex 0 (male, 1900s), year 90, then a serial.
-        personal_id: format!("0010901{:05}", serial % 100_000),
+        // Province 001, century-sex 2 (male, born 2000–2099), the year, then a serial.
+        personal_id: format!("0012{:02}{:06}", year % 100, serial % 1_000_000),
+        representative: ghidanh_kit::RepresentativeInput {
+            name: "Nguyễn Văn Bình".into(),
+            relationship: "Cha".into(),
+            ..Default::default()
+        },
         ..Default::default()
     }
 }

@@ -220,6 +220,26 @@ fn a_child_under_six_with_biometrics_is_refused_and_without_them_accepted() {
 }
 
 #[test]
+fn an_adult_without_a_portrait_or_with_fingers_unaccounted_for_is_refused() {
+    let f = Fixture::new();
+    let mut p = f.payload();
+    p.biometrics.face = None;
+    assert_eq!(
+        rejected(&f, &f.seal(&p)),
+        "invalid_record:biometrics.face/required"
+    );
+    let mut p = f.payload();
+    p.biometrics.fingers.pop();
+    assert_eq!(
+        rejected(&f, &f.seal(&p)),
+        "invalid_record:biometrics.fingers/fingersIncomplete"
+    );
+    assert_eq!(count(&f, "enrollments"), 0);
+    // Nine prints and one exception account for all ten.
+    assert_eq!(submit(&f, &f.seal(&f.payload())).verdict, Verdict::Accepted);
+}
+
+#[test]
 fn hostile_bytes_are_malformed_with_no_bundle_id() {
     let f = Fixture::new();
     let mut huge = b"GDBUNDL1".to_vec();

@@ -1,4 +1,10 @@
 import type {
+  BiometricsSheet,
+  CameraPreview,
+  ExceptionCode,
+  FaceCheck,
+  FingerResult,
+  ScannerInfo,
   AppError,
   AppStatus,
   EnrollmentInput,
@@ -60,6 +66,26 @@ export interface Backend {
   listEnrollments(): Promise<EnrollmentSummary[]>;
   /** Polled by the sync panel; not activity for the idle lock. */
   syncStatus(): Promise<SyncStatus>;
+  /** The capture sheet of a draft (what the age rule asks, what is kept). */
+  biometrics(id: string): Promise<BiometricsSheet>;
+  /** Checks a photo (base64 or a data URL) without keeping it. */
+  checkPortrait(image: string): Promise<FaceCheck>;
+  /** Keeps a photo as the portrait; rejects with portraitRefused (what to fix) or captureRefused. */
+  importPortrait(id: string, image: string): Promise<BiometricsSheet>;
+  /** One camera frame and its check, for the live preview; rejects with camera. */
+  cameraPreview(): Promise<CameraPreview>;
+  /** Takes the portrait from the camera's next frame. */
+  takePortraitFromCamera(id: string): Promise<BiometricsSheet>;
+  /** The kept portrait (base64 JPEG), or null. */
+  portraitImage(id: string): Promise<string | null>;
+  /** Looks for a fingerprint scanner; null when none answers. */
+  findScanner(): Promise<ScannerInfo | null>;
+  /** Captures one finger; the better of this and the kept print is kept. */
+  captureFinger(id: string, position: number): Promise<FingerResult>;
+  /** Records why a finger cannot be captured (detail: the operator's words, for 'other'). */
+  exceptFinger(id: string, position: number, reason: ExceptionCode, detail: string): Promise<BiometricsSheet>;
+  /** Removes what is kept for a finger. */
+  clearFinger(id: string, position: number): Promise<BiometricsSheet>;
 }
 
 const ERROR_CODES: readonly ErrorCode[] = [
@@ -79,6 +105,11 @@ const ERROR_CODES: readonly ErrorCode[] = [
   'readOnly',
   'wiped',
   'vaultCorrupt',
+  'captureRefused',
+  'portraitRefused',
+  'noScanner',
+  'scanner',
+  'camera',
   'internal',
 ];
 

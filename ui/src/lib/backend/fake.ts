@@ -1,5 +1,12 @@
 import type { Backend } from './backend';
 import type {
+  BiometricsSheet,
+  CameraPreview,
+  ExceptionCode,
+  FaceCheck,
+  FingerResult,
+  FingerSheetEntry,
+  ScannerInfo,
   AppError,
   AppState,
   AppStatus,
@@ -530,6 +537,103 @@ export class FakeBackend implements Backend {
         rejected: count('rejected'),
         discarded: this.records.filter((r) => r.state === 'purged' && r.reason !== null).length,
       };
+    });
+  }
+
+  // ---- capture ---------------------------------------------------------------
+  /** What the fake keeps per draft: a portrait score and the ten fingers. */
+  captures = new Map<string, { faceQuality: number | null; fingers: FingerSheetEntry[] }>();
+  /** The requirement biometrics() answers (the fake knows no age rule). */
+  requirement: BiometricsSheet['requirement'] = 'full';
+  hasCamera = false;
+  scanner: ScannerInfo | null = { makeModel: '[fake] scanner', serial: 'F-1', status: 'ready' };
+  /** Scores captureFinger answers, one per call (then 70). */
+  fingerScores: number[] = [];
+  /** What checkPortrait / cameraPreview answer; an issue makes importPortrait refuse. */
+  faceCheck: FaceCheck = { score: 85, faces: 1, issues: [] };
+
+  private captureOf(id: string): { faceQuality: number | null; fingers: FingerSheetEntry[] } {
+    let c = this.captures.get(id);
+    if (!c) {
+      c = {
+        faceQuality: null,
+        fingers: Array.from({ length: 10 }, (_, i) => ({
+          position: i + 1,
+          state: 'missing' as const,
+          quality: null,
+          reason: null,
+          detail: null,
+        })),
+      };
+      this.captures.set(id, c);
+    }
+    return c;
+  }
+
+  private sheet(id: string): BiometricsSheet {
+    if (!this.records.some((r) => r.id === id)) this.fail('notFound');
+    const c = this.captureOf(id);
+    return { requirement: this.requirement, faceQuality: c.faceQuality, fingers: c.fingers, hasCamera: this.hasCamera, retryBelow: 40 };
+  }
+
+  biometrics(id: string): Promise<BiometricsSheet> {
+    return this.reply('biometrics', [id], () => this.sheet(id));
+  }
+  checkPortrait(image: string): Promise<FaceCheck> {
+    return this.reply('check_portrait', [image.length], () => this.faceCheck);
+  }
+  importPortrait(id: string, image: string): Promise<BiometricsSheet> {
+    return this.reply('import_portrait', [id, image.length], () => {
+      if (this.faceCheck.issues.length > 0) this.fail('portraitRefused');
+      this.captureOf(id).faceQuality = this.faceCheck.score;
+      return this.sheet(id);
+    });
+  }
+  cameraPreview(): Promise<CameraPreview> {
+    return this.reply('camera_preview', [], () => {
+      if (!this.hasCamera) this.fail('camera');
+      return { frame: '', check: this.faceCheck };
+    });
+  }
+  takePortraitFromCamera(id: string): Promise<BiometricsSheet> {
+    return this.reply('take_portrait_from_camera', [id], () => {
+      if (this.faceCheck.issues.length > 0) this.fail('portraitRefused');
+      this.captureOf(id).faceQuality = this.faceCheck.score;
+      return this.sheet(id);
+    });
+  }
+  portraitImage(id: string): Promise<string | null> {
+    return this.reply('portrait_image', [id], () => (this.captureOf(id).faceQuality === null ? null : ''));
+  }
+  findScanner(): Promise<ScannerInfo | null> {
+    return this.reply('find_scanner', [], () => this.scanner);
+  }
+  captureFinger(id: string, position: number): Promise<FingerResult> {
+    return this.reply('capture_finger', [id, position], () => {
+      if (!this.scanner) this.fail('noScanner');
+      const score = this.fingerScores.shift() ?? 70;
+      const f = this.captureOf(id).fingers[position - 1];
+      if (!f) this.fail('notFound');
+      const kept = f.state !== 'captured' || score > (f.quality ?? 0);
+      if (kept) Object.assign(f, { state: 'captured', quality: score, reason: null, detail: null });
+      return { position, score, issues: [], kept, best: f.quality ?? score };
+    });
+  }
+  exceptFinger(id: string, position: number, reason: ExceptionCode, detail: string): Promise<BiometricsSheet> {
+    return this.reply('except_finger', [id, position, reason, detail], () => {
+      const f = this.captureOf(id).fingers[position - 1];
+      if (!f) this.fail('notFound');
+      if (!['missing', 'bandaged', 'unreadable', 'other'].includes(reason)) this.fail('captureRefused');
+      Object.assign(f, { state: 'excepted', quality: null, reason, detail: reason === 'other' ? detail : null });
+      return this.sheet(id);
+    });
+  }
+  clearFinger(id: string, position: number): Promise<BiometricsSheet> {
+    return this.reply('clear_finger', [id, position], () => {
+      const f = this.captureOf(id).fingers[position - 1];
+      if (!f) this.fail('notFound');
+      Object.assign(f, { state: 'missing', quality: null, reason: null, detail: null });
+      return this.sheet(id);
     });
   }
 }

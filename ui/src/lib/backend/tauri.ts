@@ -1,6 +1,12 @@
 import { invoke } from '@tauri-apps/api/core';
 import { toAppError, type Backend } from './backend';
 import type {
+  BiometricsSheet,
+  CameraPreview,
+  ExceptionCode,
+  FaceCheck,
+  FingerResult,
+  ScannerInfo,
   AppStatus,
   EnrollmentInput,
   EnrollmentSummary,
@@ -89,5 +95,35 @@ export class TauriBackend implements Backend {
   }
   syncStatus(): Promise<SyncStatus> {
     return call('sync_status');
+  }
+  biometrics(id: string): Promise<BiometricsSheet> {
+    return call('biometrics', { id });
+  }
+  checkPortrait(image: string): Promise<FaceCheck> {
+    return call('check_portrait', { image });
+  }
+  importPortrait(id: string, image: string): Promise<BiometricsSheet> {
+    return call('import_portrait', { id, image });
+  }
+  cameraPreview(): Promise<CameraPreview> {
+    return call('camera_preview');
+  }
+  takePortraitFromCamera(id: string): Promise<BiometricsSheet> {
+    return call('take_portrait_from_camera', { id });
+  }
+  portraitImage(id: string): Promise<string | null> {
+    return call('portrait_image', { id });
+  }
+  findScanner(): Promise<ScannerInfo | null> {
+    return call('find_scanner');
+  }
+  captureFinger(id: string, position: number): Promise<FingerResult> {
+    return call('capture_finger', { id, position });
+  }
+  exceptFinger(id: string, position: number, reason: ExceptionCode, detail: string): Promise<BiometricsSheet> {
+    return call('except_finger', { id, position, reason, detail });
+  }
+  clearFinger(id: string, position: number): Promise<BiometricsSheet> {
+    return call('clear_finger', { id, position });
   }
 }

@@ -23,6 +23,16 @@ export type ErrorCode =
   | 'wiped'
   /** A vault file is damaged, is not a Ghi Danh vault, or is another device's: it does not open. Nothing was deleted. */
   | 'vaultCorrupt'
+  /** A photo file, a camera frame, a scanner's answer or a finger exception was refused; the message says why. */
+  | 'captureRefused'
+  /** The photo fails a portrait check; the message lists what to fix. */
+  | 'portraitRefused'
+  /** No fingerprint scanner answers. */
+  | 'noScanner'
+  /** The scanner answered, but without a print (no finger, timeout, busy, unplugged). */
+  | 'scanner'
+  /** No picture from the camera. */
+  | 'camera'
   | 'internal';
 
 /** field: 'name' | 'current' | 'passphrase' | 'passphraseConfirm' | 'birthName' | 'dateOfBirth' | 'sex' | 'personalId' | 'retentionDays' */
@@ -156,4 +166,63 @@ export interface SaveResult {
 
 export function emptyInput(): EnrollmentInput {
   return { birthName: '', dateOfBirth: '', sex: '', personalId: '' };
+}
+
+/** One thing to fix, already in the operator's language. */
+export interface CaptureIssue {
+  code: string;
+  message: string;
+}
+
+/** A portrait check: the score and what to fix (no issues: the photo may be taken). */
+export interface FaceCheck {
+  score: number;
+  faces: number;
+  issues: CaptureIssue[];
+}
+
+/** One camera frame (base64 JPEG or PNG) and its check. */
+export interface CameraPreview {
+  frame: string;
+  check: FaceCheck;
+}
+
+export type FingerState = 'missing' | 'captured' | 'excepted';
+export type ExceptionCode = 'missing' | 'bandaged' | 'unreadable' | 'other';
+
+/** One finger on the capture sheet; position is ISO/IEC 19794-4's (1 right thumb … 10 left little). */
+export interface FingerSheetEntry {
+  position: number;
+  state: FingerState;
+  quality: number | null;
+  reason: ExceptionCode | null;
+  detail: string | null;
+}
+
+/** The capture sheet of a draft. */
+export interface BiometricsSheet {
+  /** 'none' (under 6: nothing is taken), 'withRepresentative', 'full'; null until the date of birth is known. */
+  requirement: 'none' | 'withRepresentative' | 'full' | null;
+  faceQuality: number | null;
+  fingers: FingerSheetEntry[];
+  hasCamera: boolean;
+  /** Below this score the operator is asked to try again. */
+  retryBelow: number;
+}
+
+/** What one finger capture did. */
+export interface FingerResult {
+  position: number;
+  score: number;
+  issues: CaptureIssue[];
+  /** This capture is the kept one (false: an earlier one scored higher and stays). */
+  kept: boolean;
+  best: number;
+}
+
+/** The fingerprint scanner the kit found. */
+export interface ScannerInfo {
+  makeModel: string;
+  serial: string;
+  status: 'ready' | 'busy' | 'notReady' | 'notRegistered';
 }

@@ -29,6 +29,10 @@ export interface EnrollmentFormOptions {
   handleError(err: AppError): void;
   /** Something was saved or sealed: the list should refresh. */
   onChanged(): void;
+  /** Shown inside the form, above its buttons (the capture panel). */
+  extra?: HTMLElement;
+  /** Finalising was refused with these field errors (the capture panel shows its own). */
+  onFieldErrors?(errors: FieldError[]): void;
 }
 
 export interface EnrollmentForm {
@@ -100,6 +104,7 @@ export function createEnrollmentForm(opts: EnrollmentFormOptions): EnrollmentFor
       field({ id: 'f-sex', name: 'sex', label: 'form.sex', control: sex }),
     ),
     field({ id: 'f-personalId', name: 'personalId', label: 'form.personalId', control: personalId, hint: 'form.personalIdHint' }),
+    ...(opts.extra ? [opts.extra] : []),
     h('div', { class: 'actions' }, btnSave, btnFinalise, btnNew),
     saveStatus,
     tx('p', 'form.shortcuts', { class: 'hint shortcuts' }),
@@ -336,6 +341,7 @@ export function createEnrollmentForm(opts: EnrollmentFormOptions): EnrollmentFor
             lastErrors = err.fieldErrors;
             showAll = true;
             renderErrors();
+            opts.onFieldErrors?.(err.fieldErrors);
             focusFirstInvalid();
           }
           opts.handleError(err);

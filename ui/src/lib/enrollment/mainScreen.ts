@@ -2,6 +2,7 @@ import { onLangChange, t } from '../i18n';
 import { createOperatorBar } from '../operator/operatorBar';
 import type { Screen, ScreenContext } from '../screen';
 import { h } from '../ui/dom';
+import { createCapturePanel } from './capture';
 import { createEnrollmentForm } from './form';
 import { createEnrollmentList } from './list';
 import { createSyncPanel } from './syncPanel';
@@ -11,14 +12,28 @@ export function mainScreen(ctx: ScreenContext): Screen {
   const sync = createSyncPanel(ctx.backend);
   // eslint-disable-next-line prefer-const -- form and list refer to each other
   let list: ReturnType<typeof createEnrollmentList>;
-  const form = createEnrollmentForm({
+  // eslint-disable-next-line prefer-const -- the panel asks the form for its draft
+  let form: ReturnType<typeof createEnrollmentForm>;
+  const capture = createCapturePanel({
     backend: ctx.backend,
     banner: ctx.banner,
     handleError: ctx.handleError,
+    ensureDraft: async () => {
+      await form.flush();
+      return form.draftId();
+    },
+  });
+  form = createEnrollmentForm({
+    backend: ctx.backend,
+    banner: ctx.banner,
+    handleError: ctx.handleError,
+    extra: capture.el,
+    onFieldErrors: (errors) => capture.showErrors(errors),
     onChanged: () => {
       list.render();
       void list.refresh();
       void sync.refresh();
+      void capture.show(form.draftId());
     },
   });
   list = createEnrollmentList({
@@ -53,12 +68,14 @@ export function mainScreen(ctx: ScreenContext): Screen {
   document.addEventListener('keydown', onKey);
   const offLang = onLangChange(() => {
     form.relabel();
+    capture.relabel();
     list.render();
     sync.render();
   });
   let backendLang = ctx.status.language;
   list.start();
   sync.start();
+  void capture.show(null);
   // Back from a lock (idle or asked) or another screen: the draft left open opens again.
   const resume = ctx.resumeDraft();
   if (resume !== null) void form.load(resume);
@@ -78,6 +95,7 @@ export function mainScreen(ctx: ScreenContext): Screen {
       document.removeEventListener('keydown', onKey);
       offLang();
       form.dispose();
+      capture.dispose();
       list.dispose();
       sync.dispose();
     },

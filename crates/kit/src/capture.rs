@@ -1,0 +1,148 @@
+//! What the capture screens call: the portrait (camera preview, camera shot, imported file)
+//! and the fingers (scanner capture, exceptions). Each keeps what it takes in the draft at
+//! once, so a crash loses no capture; finalising seals what is kept (`crate::biometrics`).
+
+use ghidanh_bundle::EnrollmentId;
+use ghidanh_biometrics::face::FaceCheck;
+use ghidanh_sbi::{FingerRequest, SbiError};
+use ghidanh_vault::MediaKind;
+
+use crate::biometrics::{self, finger_position, BiometricsSheet, FingerResult};
+use crate::devices::{ScannerInfo, CAPTURE_TIMEOUT, REQUESTED_SCORE};
+use crate::{Kit, KitError};
+
+impl Kit {
+    /// The capture sheet of a draft: what the age rule asks, what is kept.
+    pub fn biometrics(&self, id: EnrollmentId) -> Result<BiometricsSheet, KitError> {
+        let (vault, _) = self.vault()?;
+        let draft = vault.enrollment(id)?;
+        biometrics::sheet(&vault, id, &draft.input, crate::kit::today())
+    }
+
+    /// Checks a preview frame (encoded JPEG or PNG) without keeping anything.
+    pub fn check_portrait(&self, frame: &[u8]) -> Result<FaceCheck, KitError> {
+        self.vault()?;
+        self.devices
+            .with_pipeline(|p| biometrics::check_frame(p, frame))
+    }
+
+    /// Makes the portrait from an imported photo (or a camera frame) and keeps it; answers
+    /// its score. A frame that fails a check is refused with what to fix.
+    pub fn take_portrait(&self, id: EnrollmentId, frame: &[u8]) -> Result<u8, KitError> {
+        let (vault, _) = self.vault()?;
+        self.refuse_under_six(id)?;
+        self.devices
+            .with_pipeline(|p| biometrics::take_portrait(&vault, p, id, frame))
+    }
+
+    /// Whether a camera is configured for the live preview.
+    pub fn has_camera(&self) -> bool {
+        self.devices.has_camera()
+    }
+
+    /// One camera frame and its check, for the live preview.
+    pub fn camera_preview(&self) -> Result<(Vec<u8>, FaceCheck), KitError> {
+        self.vault()?;
+        let frame = self.devices.frame()?;
+        let check = self
+            .devices
+            .with_pipeline(|p| biometrics::check_frame(p, &frame))?;
+        Ok((frame, check))
+    }
+
+    /// Takes the portrait from the camera's next frame.
+    pub fn take_portrait_from_camera(&self, id: EnrollmentId) -> Result<u8, KitError> {
+        let frame = self.devices.frame()?;
+        self.take_portrait(id, &frame)
+    }
+
+    /// The kept portrait's token image (JPEG), for display.
+    pub fn portrait_jpeg(&self, id: EnrollmentId) -> Result<Option<Vec<u8>>, KitError> {
+        let (vault, _) = self.vault()?;
+        biometrics::portrait_jpeg(&vault, id)
+    }
+
+    /// Looks for a fingerprint scanner on the configured ports.
+    pub fn find_scanner(&self) -> Result<Option<ScannerInfo>, KitError> {
+        self.vault()?;
+        self.block_on(self.devices.discover())
+    }
+
+    /// Captures one finger (ISO/IEC 19794-4 position 1–10) from the scanner and keeps it if
+    /// it scores higher than the print already kept.
+    pub fn capture_finger(&self, id: EnrollmentId, position: u8) -> Result<FingerResult, KitError> {
+        let (vault, _) = self.vault()?;
+        let position = finger_position(position)?;
+        self.refuse_under_six(id)?;
+        vault.enrollment(id)?;
+        let request = FingerRequest {
+            transaction_id: id.to_string(),
+            position: position.get(),
+            requested_score: REQUESTED_SCORE,
+            timeout: CAPTURE_TIMEOUT,
+        };
+        let captured = self.block_on(async {
+            let scanner = self.devices.scanner().await?;
+            scanner.capture_finger(&request).await.map_err(KitError::Scanner)
+        })??;
+        if let Err(e) = self.check_signer(&captured.device_key) {
+            return Err(e);
+        }
+        biometrics::keep_finger(&vault, id, &captured.record, position)
+    }
+
+    /// Records why a finger cannot be captured (`missing`, `bandaged`, `unreadable`, or
+    /// `other` with the operator's words), replacing any print kept for it.
+    pub fn except_finger(
+        &self,
+        id: EnrollmentId,
+        position: u8,
+        reason: &str,
+        detail: &str,
+    ) -> Result<BiometricsSheet, KitError> {
+        let (vault, _) = self.vault()?;
+        let position = finger_position(position)?;
+        self.refuse_under_six(id)?;
+        let reason = biometrics::exception_reason(reason, detail)?;
+        biometrics::except_finger(&vault, id, position, &reason)?;
+        self.biometrics(id)
+    }
+
+    /// Removes what is kept for a finger (a print or an exception entered by mistake).
+    pub fn clear_finger(&self, id: EnrollmentId, position: u8) -> Result<BiometricsSheet, KitError> {
+        let (vault, _) = self.vault()?;
+        vault.remove_media(id, MediaKind::Finger(finger_position(position)?))?;
+        self.biometrics(id)
+    }
+
+    /// Refuses a capture for a child under 6 (no biometrics may be taken), as soon as the
+    /// date of birth says so: before the photo is taken, not at finalising.
+    fn refuse_under_six(&self, id: EnrollmentId) -> Result<(), KitError> {
+        let sheet = self.biometrics(id)?;
+        if sheet.requirement == Some(ghidanh_record::BiometricRequirement::None) {
+            return Err(KitError::InvalidRecord(vec![ghidanh_record::FieldError::new(
+                ghidanh_record::Field::Face,
+                ghidanh_record::Rule::BiometricsUnderSix,
+            )]));
+        }
+        Ok(())
+    }
+
+    /// A print signed by another key than the scanner's at discovery is refused (and the
+    /// scanner looked for again: it may have been swapped).
+    fn check_signer(&self, key: &[u8; 32]) -> Result<(), KitError> {
+        match self.devices.pinned_key() {
+            Some(pinned) if &pinned == key => Ok(()),
+            _ => {
+                self.devices.forget_scanner();
+                Err(KitError::Scanner(SbiError::BadSignature))
+            }
+        }
+    }
+}
+
+impl From<SbiError> for KitError {
+    fn from(e: SbiError) -> Self {
+        KitError::Scanner(e)
+    }
+}
