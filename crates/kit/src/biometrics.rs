@@ -27,6 +27,9 @@ const FACE_FORMAT: &str = "iso19794_5";
 const FINGER_FORMAT: &str = "iso19794_4";
 const EXCEPTION_FORMAT: &str = "exception";
 
+/// Longest "other" reason, bytes (the bundle's short-text limit, spec § "Limits").
+const MAX_DETAIL: usize = 1024;
+
 /// Below this score the app asks for another try (the print is still kept as the best so far).
 pub const FINGER_RETRY_BELOW: u8 = 40;
 
@@ -205,7 +208,7 @@ pub fn exception_reason(code: &str, detail: &str) -> Result<ExceptionReason, Kit
         "unreadable" => Ok(ExceptionReason::Unreadable),
         "bandaged" => Ok(ExceptionReason::Bandaged),
         "other" if detail.is_empty() => Err(KitError::Capture(CaptureRule::DetailRequired)),
-        "other" if detail.len() > ghidanh_bundle::MAX_TEXT => Err(KitError::Capture(CaptureRule::DetailTooLong)),
+        "other" if detail.len() > MAX_DETAIL => Err(KitError::Capture(CaptureRule::DetailTooLong)),
         "other" => Ok(ExceptionReason::Other(detail.to_owned())),
         _ => Err(KitError::Capture(CaptureRule::UnknownReason)),
     }

@@ -84,10 +84,23 @@ impl Kit {
         let captured = self.block_on(async {
             let scanner = self.devices.scanner().await?;
             scanner.capture_finger(&request).await.map_err(KitError::Scanner)
-        })??;
-        if let Err(e) = self.check_signer(&captured.device_key) {
-            return Err(e);
-        }
+        })?;
+        let captured = match captured {
+            Ok(c) => c,
+            Err(e) => {
+                // Gone (unplugged, or another scanner took its place): look again next time.
+                if matches!(
+                    e,
+                    KitError::Scanner(
+                        SbiError::Unplugged | SbiError::Unreachable(_) | SbiError::WrongKey
+                    )
+                ) {
+                    self.devices.forget_scanner();
+                }
+                return Err(e);
+            }
+        };
+        self.check_signer(&captured.device_key)?;
         biometrics::keep_finger(&vault, id, &captured.record, position)
     }
 

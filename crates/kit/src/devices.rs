@@ -48,9 +48,14 @@ pub const REQUESTED_SCORE: u8 = 40;
 
 pub(crate) struct Devices {
     config: DeviceConfig,
-    scanner: Mutex<Option<(SbiClient, DeviceInfo)>>,
+    scanner: Mutex<Option<(u16, DeviceInfo)>>,
     camera: Mutex<Option<Box<dyn FrameSource>>>,
-    pipeline: Mutex<Option<PortraitPipeline>>,
+}
+
+thread_local! {
+    // rustface's detector is not `Send`: each thread of the shell's blocking pool keeps its
+    // own (loading the model takes milliseconds; the pool's threads live on).
+    static PIPELINE: std::cell::RefCell<Option<PortraitPipeline>> = const { std::cell::RefCell::new(None) };
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -63,7 +68,6 @@ impl Devices {
             config,
             scanner: Mutex::new(None),
             camera: Mutex::new(None),
-            pipeline: Mutex::new(None),
         }
     }
 
@@ -72,22 +76,28 @@ impl Devices {
         &self,
         f: impl FnOnce(&mut PortraitPipeline) -> Result<T, KitError>,
     ) -> Result<T, KitError> {
-        let mut guard = lock(&self.pipeline);
-        if guard.is_none() {
-            *guard = Some(
-                PortraitPipeline::new().map_err(|e| KitError::Internal(format!("face model: {e}")))?,
-            );
-        }
-        match guard.as_mut() {
-            Some(p) => f(p),
-            None => Err(KitError::Internal("face model not loaded".into())),
-        }
+        PIPELINE.with(|cell| {
+            let mut slot = cell.borrow_mut();
+            if slot.is_none() {
+                *slot = Some(
+                    PortraitPipeline::new()
+                        .map_err(|e| KitError::Internal(format!("face model: {e}")))?,
+                );
+            }
+            match slot.as_mut() {
+                Some(p) => f(p),
+                None => Err(KitError::Internal("face model not loaded".into())),
+            }
+        })
     }
 
     /// Looks for a scanner (again); the first one found is kept.
     pub(crate) async fn discover(&self) -> Option<ScannerInfo> {
         let found = SbiClient::discover(self.config.scanner_ports.clone()).await;
-        let first = found.into_iter().next();
+        let first = found
+            .into_iter()
+            .next()
+            .map(|(client, info)| (client.port(), info));
         let info = first.as_ref().map(|(_, info)| scanner_info(info));
         *lock(&self.scanner) = first;
         info
@@ -95,14 +105,16 @@ impl Devices {
 
     /// The kept scanner, looked for if there is none yet.
     pub(crate) async fn scanner(&self) -> Result<SbiClient, KitError> {
-        if let Some((client, _)) = lock(&self.scanner).as_ref() {
-            return Ok(client.clone());
+        let kept = || {
+            lock(&self.scanner)
+                .as_ref()
+                .map(|(port, info)| SbiClient::with_pinned_key(*port, info.key))
+        };
+        if let Some(client) = kept() {
+            return Ok(client);
         }
         self.discover().await;
-        lock(&self.scanner)
-            .as_ref()
-            .map(|(c, _)| c.clone())
-            .ok_or(KitError::NoScanner)
+        kept().ok_or(KitError::NoScanner)
     }
 
     /// The key the kit pinned when it found the scanner: a capture signed by another is refused.
