@@ -71,11 +71,9 @@ impl FrameSource for FramesDir {
     }
 
     fn describe(&self) -> String {
-        format!(
-            "Frames from {} ({} files, looping)",
-            self.dir.display(),
-            self.files.len()
-        )
+        let n = self.files.len();
+        let files = if n == 1 { "file" } else { "files" };
+        format!("Frames from {} ({n} {files}, looping)", self.dir.display())
     }
 }
 

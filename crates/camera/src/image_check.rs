@@ -37,12 +37,16 @@ pub fn decode_import(bytes: &[u8]) -> Result<Frame, CameraError> {
         });
     }
     let frame = probe(bytes.to_vec())?;
-    if frame.format == FrameFormat::Jpeg && !jpeg_has_end(bytes) {
-        // The JPEG decoder pads a cut-off scan with grey and calls it success; a photo cut
-        // short must not become a portrait with its lower half missing.
+    let complete = match frame.format {
+        FrameFormat::Jpeg => jpeg_has_end(bytes),
+        FrameFormat::Png => png_has_end(bytes),
+    };
+    if !complete {
+        // The JPEG decoder pads a cut-off scan with grey and calls it success (and the PNG one
+        // stops reading once it has the pixels): a file cut short is refused all the same.
         return Err(CameraError::Decode {
             format: frame.format.name(),
-            reason: "the image data ends before the end-of-image marker (file cut short)".into(),
+            reason: "the file ends before its end marker (cut short)".into(),
         });
     }
     let mut reader = ImageReader::with_format(Cursor::new(bytes), image_format(frame.format));
@@ -99,6 +103,12 @@ fn jpeg_has_end(bytes: &[u8]) -> bool {
         Some(at) => bytes[at..].windows(2).any(|w| w == [0xFF, 0xD9]),
         None => false,
     }
+}
+
+/// Whether the PNG's IEND chunk (empty, fixed CRC) is there.
+fn png_has_end(bytes: &[u8]) -> bool {
+    const IEND: &[u8] = &[0, 0, 0, 0, b'I', b'E', b'N', b'D', 0xAE, 0x42, 0x60, 0x82];
+    bytes.windows(IEND.len()).any(|w| w == IEND)
 }
 
 fn limits() -> Limits {

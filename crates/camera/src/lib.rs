@@ -9,6 +9,7 @@
 mod error;
 mod frames_dir;
 mod image_check;
+mod mjpeg;
 mod v4l2;
 mod yuyv;
 

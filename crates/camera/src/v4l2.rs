@@ -14,7 +14,7 @@ use linuxvideo::stream::ReadStream;
 use linuxvideo::{BufType, CapabilityFlags, Device};
 
 use crate::image_check::probe;
-use crate::{yuyv, CameraError, Frame, FrameFormat, FrameSource};
+use crate::{mjpeg, yuyv, CameraError, Frame, FrameFormat, FrameSource};
 
 /// The size asked of a webcam: enough for a 360×480 ISO token from a face a third of the frame wide.
 pub const PREFERRED_SIZE: (u32, u32) = (1280, 720);
@@ -208,7 +208,7 @@ impl FrameSource for V4l2Camera {
                 .map_err(|e| device_error(&self.path, e))?;
             let Some(raw) = raw else { continue };
             return match self.encoding {
-                Encoding::Jpeg => probe(raw),
+                Encoding::Jpeg => probe(mjpeg::with_huffman_tables(raw)),
                 Encoding::Yuyv => self.yuyv_frame(&raw),
             };
         }
