@@ -33,7 +33,7 @@ fn setup(script: Vec<SimStep>) -> Setup {
         registry_url: "http://127.0.0.1:9".into(),
         registry: keys.public().clone(),
         device_id: DeviceId::new(),
-        token: "t".into(),
+        token: zeroize::Zeroizing::new([3; 32]),
         issued_at: 0,
         label: "test".into(),
     };
