@@ -10,6 +10,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod capture;
 pub mod fault_proxy;
 pub mod harness;
 pub mod kit;

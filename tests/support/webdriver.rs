@@ -64,6 +64,14 @@ impl LaunchOptions {
         self.env.push((key.to_owned(), value.into()));
         self
     }
+
+    /// The environment of capture devices (scanner port, camera).
+    pub fn devices(self, devices: &crate::capture::CaptureDevices) -> Self {
+        devices
+            .env()
+            .into_iter()
+            .fold(self, |options, (key, value)| options.env(key, value))
+    }
 }
 
 /// The running app under WebDriver. Drop kills every process it started;
