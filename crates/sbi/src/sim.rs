@@ -35,11 +35,11 @@ const MAX_TIMEOUT: Duration = Duration::from_secs(60);
 /// How good the simulated prints are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SimQuality {
-    /// A clean capture (scores above 60).
+    /// A clean capture (scores about 80).
     Good,
-    /// Some noise, blur and a lighter touch (between poor and good).
+    /// Some noise, blur and a lighter touch (scores about 58).
     Fair,
-    /// A noisy, blurred, faint print (scores clearly below 40).
+    /// A noisy, blurred, faint print (scores about 9).
     Poor,
 }
 
@@ -49,9 +49,9 @@ impl SimQuality {
         match self {
             SimQuality::Good => Degradation::default(),
             SimQuality::Fair => Degradation {
-                noise: 15.0,
-                blur: 1.5,
-                pressure_loss: 0.25,
+                noise: 10.0,
+                blur: 1.2,
+                pressure_loss: 0.2,
             },
             SimQuality::Poor => Degradation {
                 noise: 60.0,
