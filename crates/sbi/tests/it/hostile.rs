@@ -353,3 +353,16 @@ fn device_info_that_is_malformed_names_the_field() {
         Err(SbiError::WrongKey)
     ));
 }
+
+#[test]
+fn the_fuzz_seed_is_a_real_answer_the_fuzz_target_accepts() {
+    // fuzz/fuzz_targets/sbi_capture.rs reads with exactly this request and key.
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../fuzz/seeds/sbi_capture/real_answer.json"
+    );
+    let bytes = std::fs::read(path).unwrap();
+    let got = parse_capture_response(&bytes, &finger("fuzz-tx", 2), &key()).unwrap();
+    assert_eq!(got.position, 2);
+    assert!(got.device_quality > 60, "{}", got.device_quality);
+}
