@@ -10,32 +10,36 @@ use crate::support::{finger, quick, start};
 
 #[tokio::test]
 async fn discovery_finds_the_simulator_and_skips_a_closed_port() {
-    let sim = start(quick()).await;
+    let sim = start(SimConfig {
+        seed: 4242,
+        ..quick()
+    })
+    .await;
+    let key = *device_key(4242).verifying_key().as_bytes();
     // A port that was free a moment ago: nothing listens there.
     let closed = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap().port()
     };
-    let (lo, hi) = (sim.port.min(closed), sim.port.max(closed));
+    assert!(SbiClient::discover(closed..=closed).await.is_empty());
+    // A range around the simulator: its neighbours are closed (or another test's simulator,
+    // which has another key).
+    let range = sim.port.saturating_sub(3)..=sim.port.saturating_add(3);
     let started = Instant::now();
-    let found = if hi - lo <= 20 {
-        SbiClient::discover(lo..=hi).await
-    } else {
-        let mut a = SbiClient::discover(sim.port..=sim.port).await;
-        assert!(SbiClient::discover(closed..=closed).await.is_empty());
-        a.truncate(1);
-        a
-    };
-    assert_eq!(found.len(), 1, "{found:?}");
-    let (client, info) = &found[0];
-    assert_eq!(client.port(), sim.port);
-    assert_eq!(info.key, *device_key(1).verifying_key().as_bytes());
-    assert_eq!(info.status, DeviceStatus::Ready);
+    let found = SbiClient::discover(range.clone()).await;
     assert!(
         started.elapsed() < Duration::from_secs(2),
         "{:?}",
         started.elapsed()
     );
+    let ours: Vec<_> = found.iter().filter(|(_, info)| info.key == key).collect();
+    assert_eq!(ours.len(), 1, "{found:?}");
+    let (client, info) = ours[0];
+    assert_eq!(client.port(), sim.port);
+    assert_eq!(info.status, DeviceStatus::Ready);
+    assert_eq!(client.pinned_key(), Some(key));
+    assert!(found.windows(2).all(|w| w[0].0.port() < w[1].0.port()));
+    assert!(found.iter().all(|(c, _)| range.contains(&c.port())));
 }
 
 #[tokio::test]
