@@ -109,7 +109,7 @@ test: lint test-ui test-rust
 ## ---- fuzzing (not part of `make test`) ---------------------------------------------------
 
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := qr mrz envelope receipt provisioning payload record_json manifest reference_update face_record finger_record
+FUZZ_TARGETS := qr mrz envelope receipt provisioning payload record_json manifest reference_update face_record finger_record sbi_capture
 
 # cargo-fuzz needs nightly-only flags; RUSTC_BOOTSTRAP lets the stable toolchain accept them.
 # Targets run one after another: each gets the machine. Seeds (fuzz/seeds/) start the corpus.

@@ -1,7 +1,7 @@
 //! Portrait and fingerprint capture: quality checks with reasons an operator can act on, the
 //! ICAO token crop and the standard face record (ISO/IEC 19794-5), synthetic fingerprints and
-//! their quality score. Finger records and the scanner interface (MOSIP SBI 2.0) will live
-//! here too (docs/biometrics.md).
+//! their quality score, and ISO/IEC 19794-4 finger records. The scanner interface (MOSIP SBI)
+//! is the `ghidanh-sbi` crate (docs/sbi.md).
 //!
 //! Nothing here knows the vault, the bundle or Tauri: images in, checked images and records out.
 #![forbid(unsafe_code)]

@@ -85,6 +85,8 @@ enum Command {
     Relay(cmd::stick::RelayCmd),
     /// A kit without its window (for the sync fault harness): enroll N, wait for every receipt.
     KitSim(cmd::kit_sim::KitSimArgs),
+    /// A simulated fingerprint scanner (MOSIP SBI on 127.0.0.1) until Ctrl-C or SIGTERM.
+    SbiSim(cmd::sbi_sim::SbiSimArgs),
 }
 
 fn main() -> ExitCode {
@@ -98,11 +100,15 @@ fn main() -> ExitCode {
         .init();
     let cli = Cli::parse();
     // The one-shot commands print and exit: piped into `head`, they should end quietly the
-    // Unix way (SIGPIPE) rather than panic in println!. Not the registry, the benches, loadgen and kit-sim,
+    // Unix way (SIGPIPE) rather than panic in println!. Not the registry, the benches, loadgen, kit-sim and sbi-sim,
     // which hold sockets, where a write to a closed peer must stay an error to handle.
     if !matches!(
         cli.command,
-        Command::Registry(_) | Command::Bench(_) | Command::Loadgen(_) | Command::KitSim(_)
+        Command::Registry(_)
+            | Command::Bench(_)
+            | Command::Loadgen(_)
+            | Command::KitSim(_)
+            | Command::SbiSim(_)
     ) {
         sigpipe::reset();
     }
@@ -124,6 +130,7 @@ fn main() -> ExitCode {
         }
         Command::Relay(c) => c.run(),
         Command::KitSim(c) => c.run(),
+        Command::SbiSim(c) => c.run(),
     };
     match result {
         Ok(code) => code,

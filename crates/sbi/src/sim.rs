@@ -35,11 +35,11 @@ const MAX_TIMEOUT: Duration = Duration::from_secs(60);
 /// How good the simulated prints are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SimQuality {
-    /// A clean capture (scores above 60).
+    /// A clean capture (scores about 80).
     Good,
-    /// Some noise, blur and a lighter touch (between poor and good).
+    /// Some noise, blur and a lighter touch (scores about 58).
     Fair,
-    /// A noisy, blurred, faint print (scores clearly below 40).
+    /// A noisy, blurred, faint print (scores about 9).
     Poor,
 }
 
@@ -49,9 +49,9 @@ impl SimQuality {
         match self {
             SimQuality::Good => Degradation::default(),
             SimQuality::Fair => Degradation {
-                noise: 15.0,
-                blur: 1.5,
-                pressure_loss: 0.25,
+                noise: 10.0,
+                blur: 1.2,
+                pressure_loss: 0.2,
             },
             SimQuality::Poor => Degradation {
                 noise: 60.0,
@@ -405,15 +405,21 @@ async fn capture(sim: Arc<Sim>, body: &[u8]) -> Response {
         }
     };
     let finger = bio_sub_type(asked.position).unwrap_or("?");
+    let position = asked.position;
     if !sim.config.registered {
-        tracing::info!(finger, outcome = "not_registered", "sbi-sim capture");
+        tracing::info!(
+            position,
+            finger,
+            outcome = "not_registered",
+            "sbi-sim capture"
+        );
         return capture_error(codes::NOT_REGISTERED, "Device not registered");
     }
     let step = {
         let mut s = sim.state();
         if s.capturing {
             drop(s);
-            tracing::info!(finger, outcome = "busy", "sbi-sim capture");
+            tracing::info!(position, finger, outcome = "busy", "sbi-sim capture");
             return capture_error(codes::BUSY, "Device busy: another capture is in progress");
         }
         let step = s
@@ -429,22 +435,22 @@ async fn capture(sim: Arc<Sim>, body: &[u8]) -> Response {
     let _busy = (step != SimStep::Busy).then(|| Capturing(sim.clone()));
     match step {
         SimStep::Busy => {
-            tracing::info!(finger, outcome = "busy", "sbi-sim capture");
+            tracing::info!(position, finger, outcome = "busy", "sbi-sim capture");
             capture_error(codes::BUSY, "Device busy")
         }
         SimStep::NoFinger => {
             tokio::time::sleep(sim.config.no_finger_wait.min(asked.timeout)).await;
-            tracing::info!(finger, outcome = "no_finger", "sbi-sim capture");
+            tracing::info!(position, finger, outcome = "no_finger", "sbi-sim capture");
             capture_error(codes::NO_BIOMETRIC, "Unable to detect a biometric object")
         }
         SimStep::Timeout => {
             tokio::time::sleep(asked.timeout).await;
-            tracing::info!(finger, outcome = "timeout", "sbi-sim capture");
+            tracing::info!(position, finger, outcome = "timeout", "sbi-sim capture");
             capture_error(codes::TIMEOUT, "Capture timed out")
         }
         SimStep::Unplugged => {
             sim.state().plugged = false;
-            tracing::info!(finger, outcome = "unplugged", "sbi-sim capture");
+            tracing::info!(position, finger, outcome = "unplugged", "sbi-sim capture");
             drop_connection(b"{\"biometrics\":[{\"specVersion\":\"0.9.5\",\"data\":\"")
         }
         SimStep::Capture(quality) => {
@@ -455,6 +461,7 @@ async fn capture(sim: Arc<Sim>, body: &[u8]) -> Response {
             match made {
                 Ok(Ok((answer, score))) => {
                     tracing::info!(
+                        position,
                         finger,
                         quality = quality.name(),
                         score,
@@ -464,7 +471,12 @@ async fn capture(sim: Arc<Sim>, body: &[u8]) -> Response {
                     Json(answer).into_response()
                 }
                 _ => {
-                    tracing::warn!(finger, outcome = "technical_error", "sbi-sim capture");
+                    tracing::warn!(
+                        position,
+                        finger,
+                        outcome = "technical_error",
+                        "sbi-sim capture"
+                    );
                     capture_error(codes::TECHNICAL, "Technical error during extraction")
                 }
             }

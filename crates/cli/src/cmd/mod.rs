@@ -14,6 +14,7 @@ pub mod name;
 pub mod qr;
 pub mod record;
 pub mod registry;
+pub mod sbi_sim;
 pub mod stick;
 pub mod text_input;
 pub mod vault;
