@@ -9,6 +9,7 @@
 use std::time::Duration;
 
 use anyhow::{ensure, Context, Result};
+use ghidanh_tests::capture::CaptureDevices;
 use ghidanh_tests::{AppSession, LaunchOptions};
 use serde_json::json;
 use tokio::sync::Mutex;
@@ -153,11 +154,14 @@ async fn operator_enrolls_one_person_and_sees_the_registrys_receipt() -> Result<
     let listen = format!("127.0.0.1:{port}");
     let data = RegistryData::create(root.path(), &format!("http://{listen}"))?;
     let _registry = RegistryProcess::start(&data, &listen)?;
+    // The scanner's first capture is poor, its retry good; the ones after that good.
+    let devices = CaptureDevices::start(&["--script", "poor,good"])?;
     let kit_dir = root.path().join("kit");
     let options = |name: &str| {
         LaunchOptions::named(name)
             .env("GHIDANH_DATA_DIR", kit_dir.clone())
             .env("GHIDANH_PROVISIONING", data.provisioning.clone())
+            .devices(&devices)
     };
 
     // First start: create the operator account.
@@ -229,6 +233,59 @@ async fn operator_enrolls_one_person_and_sees_the_registrys_receipt() -> Result<
         },
     )
     .await?;
+    // Finalising without the portrait and the fingers is refused, saying what is missing.
+    app.wait_for("#btn-finalise", Duration::from_secs(5))
+        .await?
+        .click()
+        .await?;
+    let missing = eventually("the missing biometrics", Duration::from_secs(15), || async {
+        let t = text_of(&app, "#capture-errors").await?;
+        Ok((!t.trim().is_empty()).then_some(t))
+    })
+    .await?;
+    ensure!(
+        missing.contains("Ảnh chân dung") && missing.contains("phải đủ 10 ngón"),
+        "capture errors read {missing:?}"
+    );
+    app.screenshot("03b-capture-missing").await?;
+
+    // The right thumb: a poor print asks for a retry, the retry is kept.
+    app.wait_for("#scanner-state[data-found=\"true\"]", Duration::from_secs(20))
+        .await?;
+    let thumb = "tr[data-position=\"1\"]";
+    for (want, unless) in [("thấp — hãy lấy lại", "Đang lấy"), ("/100.", "thấp")] {
+        app.wait_for(&format!("{thumb} .btn-capture:not([disabled])"), Duration::from_secs(10))
+            .await?
+            .click()
+            .await?;
+        let said = eventually("the thumb's feedback", Duration::from_secs(20), || async {
+            let t = text_of(&app, "#finger-feedback").await?;
+            Ok((t.contains(want) && !t.contains(unless)).then_some(t))
+        })
+        .await?;
+        ensure!(said.starts_with("Ngón cái phải"), "feedback {said:?}");
+    }
+    let thumb_state = text_of(&app, &format!("{thumb} .finger-state")).await?;
+    ensure!(thumb_state.starts_with("Chất lượng "), "thumb: {thumb_state:?}");
+    // The left little finger is bandaged: an exception with its reason.
+    let little = "tr[data-position=\"10\"]";
+    app.wait_for(&format!("{little} .exception-reason"), Duration::from_secs(5))
+        .await?
+        .select_by_value("bandaged")
+        .await?;
+    app.wait_for(&format!("{little} .btn-except"), Duration::from_secs(5))
+        .await?
+        .click()
+        .await?;
+    app.wait_for(&format!("{little}[data-state=\"excepted\"]"), Duration::from_secs(10))
+        .await?;
+    let little_state = text_of(&app, &format!("{little} .finger-state")).await?;
+    ensure!(
+        little_state == "Không lấy được: Đang băng bó",
+        "little finger: {little_state:?}"
+    );
+    capture_biometrics(&app).await?;
+    app.screenshot("03c-captured").await?;
     app.wait_for("#btn-finalise", Duration::from_secs(5))
         .await?
         .click()
@@ -287,6 +344,49 @@ async fn operator_enrolls_one_person_and_sees_the_registrys_receipt() -> Result<
     ensure!(name.contains("đã xoá"), "purged row shows {name:?}");
     app.screenshot("06-after-restart").await?;
     app.quit().await?;
+    Ok(())
+}
+
+/// Takes the portrait from the camera (a frames folder holding a real photograph) and the
+/// fingers still missing from the simulated scanner, through the capture panel, as an
+/// operator does; waits until all ten are accounted for.
+async fn capture_biometrics(app: &AppSession) -> Result<()> {
+    app.wait_for("#scanner-state[data-found=\"true\"]", Duration::from_secs(20))
+        .await?;
+    app.wait_for("#btn-camera:not([hidden])", Duration::from_secs(10))
+        .await?
+        .click()
+        .await?;
+    let preview = eventually("a usable camera frame", Duration::from_secs(20), || async {
+        let t = text_of(app, "#preview-state").await?;
+        Ok(t.contains("Ảnh đạt yêu cầu").then_some(t))
+    })
+    .await?;
+    ensure!(
+        preview.starts_with("Chất lượng khung hình: "),
+        "preview reads {preview:?}"
+    );
+    app.wait_for("#btn-take-photo:not([hidden])", Duration::from_secs(5))
+        .await?
+        .click()
+        .await?;
+    if let Err(e) = app
+        .wait_for("#portrait-state[data-kept=\"true\"]", Duration::from_secs(20))
+        .await
+    {
+        app.screenshot("capture-portrait-not-kept").await?;
+        let mut seen = Vec::new();
+        for css in ["#portrait-state", "#preview-state", "#portrait-issues", "#capture-rule"] {
+            seen.push(format!("{css}: {:?}", text_of(app, css).await.unwrap_or_default()));
+        }
+        return Err(e.context(seen.join("; ")));
+    }
+    app.wait_for("#btn-capture-all:not([disabled])", Duration::from_secs(10))
+        .await?
+        .click()
+        .await?;
+    app.wait_for("#fingers-accounted[data-count=\"10\"]", Duration::from_secs(90))
+        .await?;
     Ok(())
 }
 
@@ -505,8 +605,11 @@ async fn a_revoked_device_shows_the_wiped_screen() -> Result<()> {
     let listen = format!("127.0.0.1:{port}");
     let data = RegistryData::create(root.path(), &format!("http://{listen}"))?;
     let _registry = RegistryProcess::start(&data, &listen)?;
+    let devices = CaptureDevices::start(&[])?;
     let app = AppSession::launch(
-        LaunchOptions::named("vault_wiped").env("GHIDANH_PROVISIONING", data.provisioning.clone()),
+        LaunchOptions::named("vault_wiped")
+            .env("GHIDANH_PROVISIONING", data.provisioning.clone())
+            .devices(&devices),
     )
     .await?;
     wait_screen(&app, "setup").await?;
@@ -534,6 +637,7 @@ async fn a_revoked_device_shows_the_wiped_screen() -> Result<()> {
         .select_by_value("male")
         .await?;
     fill(&app, "Số định danh cá nhân", "001090123456", false).await?;
+    capture_biometrics(&app).await?;
     app.button("Hoàn tất và niêm phong").await?.click().await?;
 
     wait_screen(&app, "wiped").await?;
@@ -571,8 +675,11 @@ async fn the_sync_panel_shows_waiting_while_the_registry_is_down_and_the_last_co
     let listen = format!("127.0.0.1:{port}");
     // Provisioned for this address, but nothing listens there yet: the registry is down.
     let data = RegistryData::create(root.path(), &format!("http://{listen}"))?;
+    let devices = CaptureDevices::start(&[])?;
     let app = AppSession::launch(
-        LaunchOptions::named("sync_panel").env("GHIDANH_PROVISIONING", data.provisioning.clone()),
+        LaunchOptions::named("sync_panel")
+            .env("GHIDANH_PROVISIONING", data.provisioning.clone())
+            .devices(&devices),
     )
     .await?;
     wait_screen(&app, "setup").await?;
@@ -597,6 +704,7 @@ async fn the_sync_panel_shows_waiting_while_the_registry_is_down_and_the_last_co
         .select_by_value("male")
         .await?;
     fill(&app, "Số định danh cá nhân", "001090123456", false).await?;
+    capture_biometrics(&app).await?;
     app.button("Hoàn tất và niêm phong").await?.click().await?;
 
     // Down: one record waits, the last attempt could not reach the server.
@@ -738,11 +846,13 @@ async fn a_refused_record_is_discarded_or_corrected_from_its_row() -> Result<()>
     let listen = format!("127.0.0.1:{port}");
     let data = RegistryData::create(root.path(), &format!("http://{listen}"))?;
     let _registry = RegistryProcess::start(&data, &listen)?;
+    let devices = CaptureDevices::start(&[])?;
     let kit_dir = root.path().join("kit");
     let options = |name: &str| {
         LaunchOptions::named(name)
             .env("GHIDANH_DATA_DIR", kit_dir.clone())
             .env("GHIDANH_PROVISIONING", data.provisioning.clone())
+            .devices(&devices)
     };
 
     let app = AppSession::launch(options("rejected_setup")).await?;
@@ -876,6 +986,8 @@ async fn a_refused_record_is_discarded_or_corrected_from_its_row() -> Result<()>
     .await?;
     app.screenshot("rejected-03-redo-draft").await?;
     fill(&app, "Số định danh cá nhân", "036187004520", false).await?;
+    // The refused bundle carried no portrait and no prints: the correction takes them.
+    capture_biometrics(&app).await?;
     app.button("Hoàn tất và niêm phong").await?.click().await?;
     let accepted = "[data-enrollment-id][data-state=\"accepted\"]";
     app.wait_for(accepted, Duration::from_secs(60)).await?;

@@ -295,7 +295,11 @@ export function createCapturePanel(opts: CapturePanelOptions): CapturePanel {
     renderPortrait();
   };
 
+  // One frame at a time: a slow check must not pile requests up behind it.
+  let previewInFlight = false;
   const pollPreview = async (): Promise<void> => {
+    if (previewInFlight) return;
+    previewInFlight = true;
     try {
       const p = await backend.cameraPreview();
       if (disposed || !previewing) return;
@@ -305,6 +309,8 @@ export function createCapturePanel(opts: CapturePanelOptions): CapturePanel {
       if (disposed) return;
       stopPreview();
       opts.handleError(toAppError(e));
+    } finally {
+      previewInFlight = false;
     }
   };
 
