@@ -251,13 +251,14 @@ pub(crate) async fn append<S: PartStore>(
     if matches!(ended, Ended::Whole) && complete && end == upload.length {
         let (part, prefix, length) = (part.clone(), synced, upload.length);
         let done = run(&store, move |s| {
-            let mut body = if prefix > 0 {
-                read_part(&part, prefix)?
+            // All of it in this request (the usual case): the bytes as they came, no copy.
+            let body = if prefix > 0 {
+                let mut body = read_part(&part, prefix)?;
+                body.extend_from_slice(&pending);
+                body
             } else {
-                Vec::new()
+                pending
             };
-            body.extend_from_slice(&pending);
-            drop(pending);
             s.complete(&upload, body)
         })
         .await?;
