@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod append_stream;
 mod blobs;
 mod config;
 mod error;
@@ -43,4 +44,4 @@ pub use relay::{
 };
 pub use relay_forward::{forward, ForwardConfig};
 pub use serve::{serve, serve_relay, serve_with};
-pub use uploads::{Appended, UploadError, UploadState, CHECKPOINT};
+pub use uploads::{UploadError, UploadState, CHECKPOINT};

@@ -96,7 +96,8 @@ pub struct Registry {
     readers: Mutex<Vec<Store>>,
     claims: Mutex<HashSet<BundleId>>,
     claim_released: Condvar,
-    pub(crate) live_uploads: crate::uploads::LiveUploads,
+    /// Resumable-upload appends in progress, one per upload (`append_stream`).
+    pub(crate) appends: crate::append_stream::AppendSlots,
     /// Accepted bundles waiting for the next group commit (see `ingest`).
     pub(crate) commit_queue: Mutex<Vec<ingest::Queued>>,
     /// The reference updates installed and served (`reference.rs`).
@@ -140,7 +141,7 @@ impl Registry {
             readers: Mutex::new(Vec::new()),
             claims: Mutex::new(HashSet::new()),
             claim_released: Condvar::new(),
-            live_uploads: Default::default(),
+            appends: Default::default(),
             commit_queue: Mutex::new(Vec::new()),
             reference,
         })

@@ -252,6 +252,8 @@ pub struct Relay {
     store: Mutex<RelayStore>,
     /// Woken when a new bundle is held.
     pub(crate) wake: Notify,
+    /// Resumable-upload appends in progress, one per upload (`append_stream`).
+    pub(crate) appends: crate::append_stream::AppendSlots,
 }
 
 impl Relay {
@@ -279,6 +281,7 @@ impl Relay {
             upstream,
             store: Mutex::new(store),
             wake: Notify::new(),
+            appends: Default::default(),
         })
     }
 

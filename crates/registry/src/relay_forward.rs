@@ -256,9 +256,6 @@ async fn upload_whole(
     Ok(resp.bytes().await.map_err(unreachable)?.to_vec())
 }
 
-/// Size of one piece upstream: an interruption costs at most this much again.
-const PIECE: usize = 256 * 1024;
-
 fn offset_of(resp: &reqwest::Response) -> Option<(u64, bool)> {
     let h = resp.headers();
     let offset = h
@@ -276,7 +273,9 @@ fn offset_of(resp: &reqwest::Response) -> Option<(u64, bool)> {
 
 /// The receipt through the upstream's resumable uploads (schema/openapi.yaml), resuming from
 /// the upstream's durable offset: `None` when it has none (404/405 on creation). Creating
-/// the upload again (the next attempt, or after a restart) finds the same upload.
+/// the upload again (the next attempt, or after a restart) finds the same upload at the
+/// offset the upstream made durable of an interrupted request. The rest goes in one PATCH:
+/// the upstream takes it as a stream and keeps what a cut let through.
 async fn upload_resumable(
     http: &reqwest::Client,
     base: &str,
@@ -309,7 +308,7 @@ async fn upload_resumable(
         .to_owned();
     let url = format!("{base}/api/v1/uploads/{id}");
     let (mut offset, mut complete) = offset_of(&resp).ok_or(ForwardError::Http(201))?;
-    for _ in 0..bytes.len() / PIECE + 8 {
+    for _ in 0..8 {
         if complete {
             let resp = http.get(&url).send().await.map_err(unreachable)?;
             if !resp.status().is_success() {
@@ -321,20 +320,19 @@ async fn upload_resumable(
             .ok()
             .filter(|s| *s <= bytes.len())
             .ok_or(ForwardError::Http(409))?;
-        let end = bytes.len().min(start + PIECE);
-        let last = end == bytes.len();
         let resp = http
             .patch(&url)
             .header(reqwest::header::CONTENT_TYPE, "application/partial-upload")
             .header("upload-offset", offset)
-            .header("upload-complete", if last { "?1" } else { "?0" })
-            .body(bytes[start..end].to_vec())
+            .header("upload-complete", "?1")
+            .body(bytes[start..].to_vec())
             .send()
             .await
             .map_err(unreachable)?;
         match resp.status().as_u16() {
-            200 if last => return Ok(Some(resp.bytes().await.map_err(unreachable)?.to_vec())),
-            204 | 409 => {
+            200 => return Ok(Some(resp.bytes().await.map_err(unreachable)?.to_vec())),
+            // The upstream holds another offset, or completed: it names where it is.
+            409 => {
                 (offset, complete) = offset_of(&resp).ok_or(ForwardError::Http(409))?;
             }
             status => return Err(ForwardError::Http(status)),

@@ -1,27 +1,22 @@
-//! Resumable uploads to a relay: the same protocol as central (`uploads.rs`), pieces
-//! fsynced before the durable offset moves, an upload keyed by (bundle id, digest); the
-//! complete bytes go through [`Relay::submit`], so the answer is the custody receipt (or the
-//! central receipt once known) that a single POST would have had.
+//! Resumable uploads to a relay: the same protocol as central (`uploads.rs`), the same
+//! streamed appends (`append_stream.rs`: bytes fsynced before the durable offset moves), an
+//! upload keyed by (bundle id, digest); the complete bytes go through [`Relay::submit`], so
+//! the answer is the custody receipt (or the central receipt once known) that a single POST
+//! would have had.
 
-use std::fs::{self, File};
+use std::fs;
 use std::path::PathBuf;
 
-use ghidanh_bundle::{BundleId, Envelope, Sha256};
+use ghidanh_bundle::{BundleId, Sha256};
 use rand::RngCore;
 
-use crate::blobs::sync_dir;
+use crate::append_stream::{AppendSlots, PartStore, StoredUpload};
 use crate::config::BUNDLE_BODY_LIMIT;
 use crate::registry::unix_now;
 use crate::relay::{Relay, RelayAnswer};
 use crate::relay_store::{RelayStore, RelayUploadRow};
-use crate::uploads::{check_append, is_upload_id, read_part, write_at};
+use crate::uploads::is_upload_id;
 use crate::{RegistryError, UploadError, UploadState};
-
-/// What a relay upload's append led to.
-pub(crate) enum RelayAppended {
-    Partial(UploadState),
-    Complete(RelayAnswer),
-}
 
 fn state(r: &RelayUploadRow) -> UploadState {
     UploadState {
@@ -81,11 +76,7 @@ impl Relay {
         };
         let dir = self.uploads_dir();
         fs::create_dir_all(&dir).map_err(|e| RegistryError::io("creating", &dir, e))?;
-        let part = self.part(&row.upload_id);
-        File::create(&part)
-            .and_then(|f| f.sync_all())
-            .map_err(|e| RegistryError::io("creating", &part, e))?;
-        sync_dir(&dir)?;
+        // The part file comes with the first bytes synced: a missing one holds zero bytes.
         store.insert_upload(&row, unix_now())?;
         Ok(state(&row))
     }
@@ -113,64 +104,59 @@ impl Relay {
         }))
     }
 
-    pub(crate) fn append_upload(
-        &self,
-        upload_id: &str,
-        offset: u64,
-        bytes: &[u8],
-        complete: bool,
-    ) -> Result<RelayAppended, UploadError> {
-        let body = {
-            let store = self.lock();
-            let row = self.upload_row(&store, upload_id)?;
-            let end = check_append(
-                row.complete,
-                row.offset,
-                row.length,
-                offset,
-                bytes.len(),
-                complete,
-            )?;
-            let part = self.part(upload_id);
-            if !bytes.is_empty() {
-                write_at(&part, offset, bytes)?;
-                store.set_upload_offset(upload_id, end)?;
-            }
-            if !complete {
-                return Ok(RelayAppended::Partial(UploadState {
-                    offset: end,
-                    ..state(&row)
-                }));
-            }
-            let body = read_part(&part, row.length)?;
-            let declared = Envelope::parse(&body).ok().map(|e| e.header().bundle_id);
-            if Sha256::of(&body) != row.sha256 || declared.is_some_and(|id| id != row.bundle_id) {
-                store.delete_upload(upload_id)?;
-                let _ = fs::remove_file(&part);
-                return Err(UploadError::DigestMismatch);
-            }
-            body
-        };
-        // `submit` takes the store's lock itself; an upload completed twice at once gives
-        // the same answer both times (it is idempotent on the bytes).
-        let answer = self.submit(&body)?;
-        let store = self.lock();
-        match answer {
-            RelayAnswer::Custody(_) | RelayAnswer::Central(_) => {
-                store.complete_upload(upload_id)?
-            }
-            // Nothing held: the upload goes, as after a digest mismatch.
-            RelayAnswer::Refused(_) | RelayAnswer::Conflict => store.delete_upload(upload_id)?,
-        }
-        let _ = fs::remove_file(self.part(upload_id));
-        Ok(RelayAppended::Complete(answer))
-    }
-
     pub(crate) fn cancel_upload(&self, upload_id: &str) -> Result<(), UploadError> {
         let store = self.lock();
         let row = self.upload_row(&store, upload_id)?;
         store.delete_upload(&row.upload_id)?;
         let _ = fs::remove_file(self.part(upload_id));
         Ok(())
+    }
+}
+
+impl PartStore for Relay {
+    type Done = RelayAnswer;
+
+    fn appends(&self) -> &AppendSlots {
+        &self.appends
+    }
+
+    fn stored(&self, upload_id: &str) -> Result<StoredUpload, UploadError> {
+        let row = self.upload_row(&self.lock(), upload_id)?;
+        Ok(StoredUpload {
+            upload_id: row.upload_id,
+            bundle_id: row.bundle_id,
+            sha256: row.sha256,
+            length: row.length,
+            offset: row.offset,
+            complete: row.complete,
+        })
+    }
+
+    fn part(&self, upload_id: &str) -> PathBuf {
+        Relay::part(self, upload_id)
+    }
+
+    fn commit_offset(&self, upload_id: &str, offset: u64) -> Result<(), UploadError> {
+        Ok(self.lock().set_upload_offset(upload_id, offset)?)
+    }
+
+    fn complete(&self, upload: &StoredUpload, body: Vec<u8>) -> Result<RelayAnswer, UploadError> {
+        let id = &upload.upload_id;
+        if !upload.declared(&body) {
+            self.lock().delete_upload(id)?;
+            let _ = fs::remove_file(self.part(id));
+            return Err(UploadError::DigestMismatch);
+        }
+        // `submit` takes the store's lock itself; an upload completed twice at once gives
+        // the same answer both times (it is idempotent on the bytes).
+        let answer = self.submit(&body)?;
+        let store = self.lock();
+        match answer {
+            RelayAnswer::Custody(_) | RelayAnswer::Central(_) => store.complete_upload(id)?,
+            // Nothing held: the upload goes, as after a digest mismatch.
+            RelayAnswer::Refused(_) | RelayAnswer::Conflict => store.delete_upload(id)?,
+        }
+        let _ = fs::remove_file(self.part(id));
+        Ok(answer)
     }
 }

@@ -4,27 +4,25 @@
 //! An upload is keyed by (bundle id, declared SHA-256): creating it again returns the
 //! first one, so a kit that lost every answer still resumes where the registry is.
 //!
-//! Durability: a piece is written to the upload's part file without an fsync, and the
-//! next piece is taken at the offset received so far. Every [`CHECKPOINT`] bytes the part
-//! file is fsynced and then its offset committed: the durable offset. `HEAD` reports the
-//! offset received while this process holds the upload (the bytes are in the part file; only
-//! a power cut, which ends the process too, could lose them), so a kit whose link dropped
-//! resumes where it was; after a registry restart it reports the durable offset, and the
-//! upload resumes from its last checkpoint (from zero for a bundle under [`CHECKPOINT`]). The
-//! bundle's durability is the blob's, written by ingest, whose commit also keeps the
-//! upload's receipt. The upload's row itself is committed softly (`Store::soft`): a power
-//! cut may forget an upload, and the kit creates it again.
+//! Durability: the bytes of a `PATCH` reach the upload's part file fsynced, and only then
+//! is their offset committed (see [`crate::append_stream`]): every [`CHECKPOINT`] bytes,
+//! and whenever a request ends without completing the upload. The offset `HEAD` reports is
+//! that committed one, so it never counts a byte a crash could lose; a registry killed
+//! mid-request resumes from its last sync. The bundle's durability is the blob's, written
+//! by ingest, whose commit also keeps the upload's receipt. The upload's row and its offset
+//! are committed softly (`Store::soft`): a power cut may forget an upload, or move its
+//! offset back to an earlier one (whose bytes are fsynced too), and the kit resumes from
+//! what the registry then says.
 
-use std::collections::HashMap;
-use std::fs::{self, File, OpenOptions};
-use std::io::{Read, Seek, SeekFrom, Write};
-use std::sync::{Arc, Mutex};
+use std::fs::{self, File};
+use std::io::Read;
+use std::path::PathBuf;
 
-use ghidanh_bundle::{BundleId, Envelope, Sha256};
+use ghidanh_bundle::{BundleId, Sha256};
 use rand::RngCore;
 use time::OffsetDateTime;
 
-use crate::blobs;
+use crate::append_stream::{AppendSlots, PartStore, StoredUpload};
 use crate::config::BUNDLE_BODY_LIMIT;
 use crate::registry::unix_now;
 use crate::store::UploadRow;
@@ -69,6 +67,13 @@ pub enum UploadError {
     /// upload is dropped and must start again.
     #[error("the uploaded bytes do not match the declared digest or bundle id")]
     DigestMismatch,
+    /// The request's body was cut, stalled or superseded by a newer request on the upload;
+    /// what it brought is durable up to `offset`, where the upload resumes.
+    #[error("the append was interrupted; the upload holds {offset} bytes")]
+    Interrupted {
+        /// The upload's durable offset after the interruption.
+        offset: u64,
+    },
     /// The registry failed.
     #[error(transparent)]
     Registry(#[from] RegistryError),
@@ -81,8 +86,7 @@ pub struct UploadState {
     pub upload_id: String,
     /// Declared length in bytes.
     pub length: u64,
-    /// Where the kit resumes: bytes the registry holds (received by this process, or
-    /// durable after a restart).
+    /// Where the kit resumes: the bytes the registry holds durably.
     pub offset: u64,
     /// Whether the upload completed (its receipt is kept).
     pub complete: bool,
@@ -99,65 +103,10 @@ impl From<&UploadRow> for UploadState {
     }
 }
 
-/// What an append led to.
-#[derive(Debug, Clone)]
-pub enum Appended {
-    /// More bytes are expected.
-    Partial(UploadState),
-    /// The upload completed: the signed receipt, as a single POST would have answered.
-    Complete {
-        /// The signed receipt bytes.
-        receipt: Vec<u8>,
-        /// The upload's length.
-        length: u64,
-    },
-}
-
-/// Bytes an upload may receive past its durable offset before the part file is fsynced
-/// and the offset committed: what a registry crash may cost a kit again, at most.
+/// Bytes an append may hold in memory before they are written to the part file, fsynced,
+/// and their offset committed: what a registry crash mid-request may cost a kit again, at
+/// most.
 pub const CHECKPOINT: u64 = 1024 * 1024;
-
-/// The uploads being appended to in this process: per upload, its row and the offset
-/// received so far (written to the part file, not necessarily fsynced). Each upload has its
-/// own lock, held through an append (and, for the last piece, through ingest): the appends
-/// of one upload run one at a time, those of different uploads never wait for each other.
-#[derive(Default)]
-pub(crate) struct LiveUploads {
-    map: Mutex<HashMap<String, Arc<Mutex<Option<Live>>>>>,
-}
-
-/// An upload as this process holds it; `None` in its slot until loaded from the store.
-struct Live {
-    row: UploadRow,
-    /// Bytes in the part file; at least `row.offset`, the durable offset.
-    received: u64,
-}
-
-impl LiveUploads {
-    fn slot(&self, upload_id: &str) -> Arc<Mutex<Option<Live>>> {
-        let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
-        Arc::clone(map.entry(upload_id.to_owned()).or_default())
-    }
-
-    /// The offset this process has received of an upload, if it holds it: bytes it wrote to
-    /// the part file itself, readable there until the machine loses power, which also ends
-    /// this process (and with it the entry).
-    fn received(&self, upload_id: &str) -> Option<u64> {
-        let slot = {
-            let map = self.map.lock().unwrap_or_else(|p| p.into_inner());
-            map.get(upload_id).cloned()?
-        };
-        let slot = slot.lock().unwrap_or_else(|p| p.into_inner());
-        slot.as_ref().map(|live| live.received)
-    }
-
-    /// Drops the upload from memory: done once it is complete, cancelled or unknown in
-    /// the store (what the store says then is all there is to say).
-    fn forget(&self, upload_id: &str) {
-        let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
-        map.remove(upload_id);
-    }
-}
 
 /// Whether `s` can be an upload id (32 lower-case hex digits); anything else names no
 /// upload and never reaches the file system.
@@ -185,8 +134,7 @@ impl Registry {
             if row.length != length {
                 return Err(UploadError::InconsistentLength { length: row.length });
             }
-            drop(store);
-            return Ok(self.resume_state(&row));
+            return Ok(UploadState::from(&row));
         }
         let mut id = [0u8; 16];
         rand::thread_rng().fill_bytes(&mut id);
@@ -204,24 +152,9 @@ impl Registry {
         Ok(UploadState::from(&row))
     }
 
-    /// The upload's state. Its offset is what this process received when it holds the
-    /// upload (a kit whose link dropped resumes from there, not from the last checkpoint:
-    /// a 400 KB bundle is below one), else the durable checkpoint (after a restart).
+    /// The upload's state; its offset is the durable one (see the module's doc).
     pub fn upload_state(&self, upload_id: &str) -> Result<UploadState, UploadError> {
-        let row = self.stored_upload(upload_id)?;
-        Ok(self.resume_state(&row))
-    }
-
-    /// The state a kit resumes from: the received offset while this process holds the
-    /// upload, else the durable one.
-    fn resume_state(&self, row: &UploadRow) -> UploadState {
-        let mut state = UploadState::from(row);
-        if row.receipt.is_none() {
-            if let Some(received) = self.live_uploads.received(&row.upload_id) {
-                state.offset = received.max(row.offset);
-            }
-        }
-        state
+        Ok(UploadState::from(&self.stored_upload(upload_id)?))
     }
 
     /// The signed receipt of a completed upload (`None` while it is incomplete).
@@ -229,107 +162,11 @@ impl Registry {
         Ok(self.stored_upload(upload_id)?.receipt)
     }
 
-    /// Appends `bytes` at `offset` (the offset received so far, or any offset back to the
-    /// durable one: a kit resuming after `HEAD`); with `complete`, the upload ends with them
-    /// and goes through ingest.
-    pub fn append_upload(
-        &self,
-        upload_id: &str,
-        offset: u64,
-        bytes: &[u8],
-        complete: bool,
-    ) -> Result<Appended, UploadError> {
-        if !is_upload_id(upload_id) {
-            return Err(UploadError::NotFound);
-        }
-        let slot = self.live_uploads.slot(upload_id);
-        let mut slot = slot.lock().unwrap_or_else(|p| p.into_inner());
-        let live = match slot.take() {
-            Some(live) => live,
-            None => match self.stored_upload(upload_id) {
-                Ok(row) => Live {
-                    received: row.offset,
-                    row,
-                },
-                Err(e) => {
-                    self.live_uploads.forget(upload_id);
-                    return Err(e);
-                }
-            },
-        };
-        let live = slot.insert(live);
-        let row = &live.row;
-        if row.receipt.is_some() {
-            self.live_uploads.forget(upload_id);
-        }
-        let end = check_append_within(
-            row.receipt.is_some(),
-            row.offset,
-            live.received,
-            row.length,
-            offset,
-            bytes.len(),
-            complete,
-        )?;
-        let part = self.dir.upload_part(upload_id);
-        let file = write_piece(&part, offset, bytes)?;
-        live.received = end;
-        if !complete {
-            if end - live.row.offset >= CHECKPOINT {
-                // The bytes first, then the offset that promises them.
-                file.sync_all()
-                    .map_err(|e| RegistryError::io("syncing", &part, e))?;
-                if live.row.offset == 0 {
-                    blobs::sync_dir(&self.dir.uploads())?;
-                }
-                self.lock().set_upload_offset(upload_id, end)?;
-                live.row.offset = end;
-            }
-            return Ok(Appended::Partial(UploadState {
-                offset: end,
-                ..UploadState::from(&live.row)
-            }));
-        }
-        drop(file);
-        let (length, expected_sha, expected_id) = (row.length, row.sha256, row.bundle_id);
-        let body = read_part(&part, length)?;
-        let sha256 = Sha256::of(&body);
-        let declared_id = Envelope::parse(&body).ok().map(|e| e.header().bundle_id);
-        if sha256 != expected_sha || declared_id.is_some_and(|id| id != expected_id) {
-            self.lock().delete_upload(upload_id)?;
-            let _ = fs::remove_file(&part);
-            *slot = None;
-            self.live_uploads.forget(upload_id);
-            return Err(UploadError::DigestMismatch);
-        }
-        // Ingest commits the receipt into the upload's row with its verdict.
-        let submission = ingest::ingest(
-            self,
-            &body,
-            Some(sha256),
-            Some(upload_id),
-            OffsetDateTime::now_utc(),
-        )?;
-        // The receipt is committed: the partial bytes are no longer needed (an accepted
-        // bundle has its own blob by now).
-        let _ = fs::remove_file(&part);
-        *slot = None;
-        self.live_uploads.forget(upload_id);
-        Ok(Appended::Complete {
-            receipt: submission.bytes,
-            length,
-        })
-    }
-
     /// Cancels an upload: its row and partial bytes are removed.
     pub fn cancel_upload(&self, upload_id: &str) -> Result<(), UploadError> {
         if !is_upload_id(upload_id) {
             return Err(UploadError::NotFound);
         }
-        let slot = self.live_uploads.slot(upload_id);
-        let mut slot = slot.lock().unwrap_or_else(|p| p.into_inner());
-        *slot = None;
-        self.live_uploads.forget(upload_id);
         let row = self.stored_upload(upload_id)?;
         self.lock().delete_upload(&row.upload_id)?;
         let _ = fs::remove_file(self.dir.upload_part(upload_id));
@@ -346,6 +183,56 @@ impl Registry {
     }
 }
 
+impl PartStore for Registry {
+    /// The signed receipt, as a single POST would have answered.
+    type Done = Vec<u8>;
+
+    fn appends(&self) -> &AppendSlots {
+        &self.appends
+    }
+
+    fn stored(&self, upload_id: &str) -> Result<StoredUpload, UploadError> {
+        let row = self.stored_upload(upload_id)?;
+        Ok(StoredUpload {
+            complete: row.receipt.is_some(),
+            upload_id: row.upload_id,
+            bundle_id: row.bundle_id,
+            sha256: row.sha256,
+            length: row.length,
+            offset: row.offset,
+        })
+    }
+
+    fn part(&self, upload_id: &str) -> PathBuf {
+        self.dir.upload_part(upload_id)
+    }
+
+    fn commit_offset(&self, upload_id: &str, offset: u64) -> Result<(), UploadError> {
+        Ok(self.lock().set_upload_offset(upload_id, offset)?)
+    }
+
+    fn complete(&self, upload: &StoredUpload, body: Vec<u8>) -> Result<Vec<u8>, UploadError> {
+        let part = self.dir.upload_part(&upload.upload_id);
+        if !upload.declared(&body) {
+            self.lock().delete_upload(&upload.upload_id)?;
+            let _ = fs::remove_file(&part);
+            return Err(UploadError::DigestMismatch);
+        }
+        // Ingest commits the receipt into the upload's row with its verdict.
+        let submission = ingest::ingest(
+            self,
+            &body,
+            Some(upload.sha256),
+            Some(&upload.upload_id),
+            OffsetDateTime::now_utc(),
+        )?;
+        // The receipt is committed: partial bytes, if a request synced any, are no longer
+        // needed (an accepted bundle has its own blob by now). Usually there are none.
+        let _ = fs::remove_file(&part);
+        Ok(submission.bytes)
+    }
+}
+
 /// The draft's rules for one append (central and relay alike): not after completion, only at
 /// the durable offset, never past the declared length, and "complete" only at its end.
 /// Returns the offset after the append.
@@ -357,35 +244,12 @@ pub(crate) fn check_append(
     len: usize,
     complete: bool,
 ) -> Result<u64, UploadError> {
-    check_append_within(
-        already_complete,
-        durable_offset,
-        durable_offset,
-        length,
-        offset,
-        len,
-        complete,
-    )
-}
-
-/// [`check_append`] where the append may start anywhere from the durable offset to the
-/// offset received so far (bytes in the part file, maybe not yet fsynced); a mismatch names
-/// the received offset.
-pub(crate) fn check_append_within(
-    already_complete: bool,
-    durable_offset: u64,
-    received: u64,
-    length: u64,
-    offset: u64,
-    len: usize,
-    complete: bool,
-) -> Result<u64, UploadError> {
     if already_complete {
         return Err(UploadError::AlreadyComplete { length });
     }
-    if offset < durable_offset || offset > received {
+    if offset != durable_offset {
         return Err(UploadError::OffsetMismatch {
-            expected: received,
+            expected: durable_offset,
             provided: offset,
         });
     }
@@ -399,42 +263,7 @@ pub(crate) fn check_append_within(
     Ok(end)
 }
 
-/// Writes `bytes` at `offset` and fsyncs. Bytes past `offset` (from a write whose offset
-/// never committed, before a crash) are cut first.
-pub(crate) fn write_at(
-    part: &std::path::Path,
-    offset: u64,
-    bytes: &[u8],
-) -> Result<(), RegistryError> {
-    let mut file = OpenOptions::new()
-        .write(true)
-        .open(part)
-        .map_err(|e| RegistryError::io("opening", part, e))?;
-    file.set_len(offset)
-        .and_then(|()| file.seek(SeekFrom::Start(offset)).map(|_| ()))
-        .and_then(|()| file.write_all(bytes))
-        .and_then(|()| file.sync_all())
-        .map_err(|e| RegistryError::io("writing", part, e))
-}
-
-/// Writes `bytes` at `offset` without an fsync, creating the part file if it is missing
-/// (an upload's first piece); bytes past `offset` are cut first. Returns the file, for a
-/// checkpoint's fsync.
-fn write_piece(part: &std::path::Path, offset: u64, bytes: &[u8]) -> Result<File, RegistryError> {
-    let mut file = OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(part)
-        .map_err(|e| RegistryError::io("opening", part, e))?;
-    file.set_len(offset)
-        .and_then(|()| file.seek(SeekFrom::Start(offset)).map(|_| ()))
-        .and_then(|()| file.write_all(bytes))
-        .map_err(|e| RegistryError::io("writing", part, e))?;
-    Ok(file)
-}
-
-/// The whole partial upload, which must hold exactly `length` bytes.
+/// The first `length` bytes of a partial upload, which must hold at least that many.
 pub(crate) fn read_part(part: &std::path::Path, length: u64) -> Result<Vec<u8>, RegistryError> {
     let mut body = Vec::new();
     File::open(part)

@@ -189,8 +189,7 @@ async fn pieces_with_offsets_complete_into_the_signed_receipt_and_creation_is_id
         assert_eq!(r.status(), StatusCode::NO_CONTENT);
         at += PIECE;
         assert_eq!(header(&r, "upload-offset"), at.to_string());
-        // HEAD tells what this registry process received (in the part file, not yet
-        // fsynced under a checkpoint's worth): a kit whose link dropped resumes from there.
+        // Each request that leaves the upload open syncs what it brought: HEAD tells it.
         assert_eq!(offset_of(&http, &upload).await.1, at.to_string());
     }
 
@@ -205,17 +204,12 @@ async fn pieces_with_offsets_complete_into_the_signed_receipt_and_creation_is_id
     assert_eq!(body["expectedOffset"], at as u64);
     assert_eq!(body["providedOffset"], ahead as u64);
     assert_eq!(offset_of(&http, &upload).await.1, at.to_string());
-    // A kit resuming from an older offset (the durable one a restarted registry told it)
-    // is taken too, and goes on from there.
+    // An older offset too: the registry holds every byte up to `at` durably, and nothing
+    // it holds is written twice.
     let r = patch(&http, &upload, 0, &bundle[..PIECE], false).await;
-    assert_eq!(r.status(), StatusCode::NO_CONTENT);
-    assert_eq!(header(&r, "upload-offset"), PIECE.to_string());
-    let mut at = PIECE;
-    while bundle.len() - at > PIECE {
-        let r = patch(&http, &upload, at as u64, &bundle[at..at + PIECE], false).await;
-        assert_eq!(r.status(), StatusCode::NO_CONTENT);
-        at += PIECE;
-    }
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    assert_eq!(header(&r, "upload-offset"), at.to_string());
+    assert_eq!(json(r).await["expectedOffset"], at as u64);
 
     // The registry says the receipt is not there yet.
     let r = http.get(&upload).send().await.unwrap();
@@ -475,26 +469,26 @@ async fn hostile_or_missing_headers_get_json_4xx_never_a_panic() {
 async fn a_registry_restarted_mid_upload_resumes_from_its_durable_offset() {
     let f = fixture();
     let http = reqwest::Client::new();
-    // Past one checkpoint: the pieces up to it are fsynced and their offset committed.
+    // Past one checkpoint's worth, in pieces: each answered piece is fsynced and its offset
+    // committed.
     let bundle = f.bundle_with_face(CHECKPOINT as usize + 3 * PIECE);
-    let checkpointed = (CHECKPOINT as usize).div_ceil(PIECE) * PIECE;
     let first = start(f.dir.path()).await;
     let upload = created(&http, &first.url, &bundle).await;
     let path = upload.trim_start_matches(&first.url).to_owned();
     let mut at = 0;
-    while at < checkpointed + PIECE {
+    while at < CHECKPOINT as usize + PIECE {
         let r = patch(&http, &upload, at as u64, &bundle[at..at + PIECE], false).await;
         assert_eq!(r.status(), StatusCode::NO_CONTENT);
         at += PIECE;
-        // While this process holds the upload, HEAD tells what it received.
         assert_eq!(offset_of(&http, &upload).await.1, at.to_string());
     }
     drop(first);
     // A crash after bytes reached the file but before their offset committed leaves them
-    // past the durable offset (here a received piece and some garbage): the next piece
-    // must overwrite them, not follow them.
+    // past the durable offset (here some garbage): the next bytes must overwrite them, not
+    // follow them.
     let upload_id = path.rsplit('/').next().unwrap();
     let part = f.dir.path().join(format!("blobs/uploads/{upload_id}.part"));
+    assert_eq!(std::fs::read(&part).unwrap(), bundle[..at]);
     let mut file = std::fs::OpenOptions::new()
         .append(true)
         .open(&part)
@@ -507,27 +501,103 @@ async fn a_registry_restarted_mid_upload_resumes_from_its_durable_offset() {
     let upload = format!("{}{}", second.url, path);
     let (status, offset, complete) = offset_of(&http, &upload).await;
     assert_eq!((status, complete.as_str()), (StatusCode::NO_CONTENT, "?0"));
-    assert_eq!(offset, checkpointed.to_string());
+    assert_eq!(offset, at.to_string());
     // Creation after the restart finds the same upload at the same offset.
     let r = create(&http, &second.url, &bundle).await;
     assert_eq!(header(&r, "location"), path);
-    assert_eq!(header(&r, "upload-offset"), checkpointed.to_string());
-    // The piece after the checkpoint is not taken twice over: the registry holds only up
-    // to the checkpoint now.
-    let r = patch(&http, &upload, at as u64, &bundle[at..at + PIECE], false).await;
+    assert_eq!(header(&r, "upload-offset"), at.to_string());
+    // The last piece is not taken twice over.
+    let back = at - PIECE;
+    let r = patch(&http, &upload, back as u64, &bundle[back..at], false).await;
     assert_eq!(r.status(), StatusCode::CONFLICT);
-    assert_eq!(header(&r, "upload-offset"), checkpointed.to_string());
+    assert_eq!(header(&r, "upload-offset"), at.to_string());
 
-    let r = patch(
-        &http,
-        &upload,
-        checkpointed as u64,
-        &bundle[checkpointed..],
-        true,
-    )
-    .await;
+    let r = patch(&http, &upload, at as u64, &bundle[at..], true).await;
     assert_eq!(r.status(), StatusCode::OK);
     let receipt = f.receipt(&r.bytes().await.unwrap());
     assert_eq!(receipt.verdict, Verdict::Accepted);
     assert_eq!(receipt.submission_sha256, Sha256::of(&bundle));
+    assert!(!part.exists(), "the part file outlived its upload");
+}
+
+/// Sends a PATCH of the whole bundle on a raw connection, declared with its full
+/// Content-Length, and closes the connection after `sent` body bytes.
+async fn patch_cut(url: &str, path: &str, bundle: &[u8], sent: usize) {
+    use tokio::io::AsyncWriteExt;
+    let addr = url.trim_start_matches("http://");
+    let mut sock = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let head = format!(
+        "PATCH {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/partial-upload\r\n\
+         Upload-Offset: 0\r\nUpload-Complete: ?1\r\nContent-Length: {}\r\n\r\n",
+        bundle.len()
+    );
+    sock.write_all(head.as_bytes()).await.unwrap();
+    sock.write_all(&bundle[..sent]).await.unwrap();
+    sock.flush().await.unwrap();
+    // Whatever the registry answers, the link is gone before the body is whole.
+    sock.shutdown().await.unwrap();
+    drop(sock);
+}
+
+#[tokio::test]
+async fn a_patch_cut_after_n_bytes_leaves_a_durable_offset_of_at_most_n_and_resumes() {
+    let f = fixture();
+    let server = start(f.dir.path()).await;
+    let http = reqwest::Client::new();
+    let bundle = f.bundle();
+    let upload = created(&http, &server.url, &bundle).await;
+    let path = upload.trim_start_matches(&server.url).to_owned();
+    let upload_id = path.rsplit('/').next().unwrap().to_owned();
+    let part = f.dir.path().join(format!("blobs/uploads/{upload_id}.part"));
+
+    // One whole bundle in one request, cut a little past its middle.
+    let n = bundle.len() / 2 + 12_345;
+    patch_cut(&server.url, &path, &bundle, n).await;
+    let (status, offset, complete) = offset_of(&http, &upload).await;
+    assert_eq!((status, complete.as_str()), (StatusCode::NO_CONTENT, "?0"));
+    let offset: usize = offset.parse().unwrap();
+    assert!(offset <= n, "HEAD says {offset} of the {n} bytes sent");
+    // What HEAD says is exactly what the part file holds, and it is the bundle's bytes.
+    let held = std::fs::read(&part).unwrap_or_default();
+    assert_eq!(held.len(), offset);
+    assert!(held == bundle[..offset], "the part file holds other bytes");
+    // The offset is the one committed: a registry started afresh on the folder says it too.
+    drop(server);
+    let server = start(f.dir.path()).await;
+    let upload = format!("{}{}", server.url, path);
+    assert_eq!(offset_of(&http, &upload).await.1, offset.to_string());
+
+    // A second cut, from there: the offset only moves forward, over synced bytes.
+    let rest = &bundle[offset..];
+    let m = rest.len() / 3;
+    {
+        use tokio::io::AsyncWriteExt;
+        let addr = server.url.trim_start_matches("http://");
+        let mut sock = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let head = format!(
+            "PATCH {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/partial-upload\r\n\
+             Upload-Offset: {offset}\r\nUpload-Complete: ?1\r\nContent-Length: {}\r\n\r\n",
+            rest.len()
+        );
+        sock.write_all(head.as_bytes()).await.unwrap();
+        sock.write_all(&rest[..m]).await.unwrap();
+        sock.shutdown().await.unwrap();
+    }
+    let second: usize = offset_of(&http, &upload).await.1.parse().unwrap();
+    assert!((offset..=offset + m).contains(&second), "{second}");
+    assert!(std::fs::read(&part).unwrap() == bundle[..second]);
+
+    // The rest completes the upload into the receipt of exactly these bytes.
+    let r = patch(&http, &upload, second as u64, &bundle[second..], true).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let receipt = f.receipt(&r.bytes().await.unwrap());
+    assert_eq!(receipt.verdict, Verdict::Accepted);
+    assert_eq!(receipt.submission_sha256, Sha256::of(&bundle));
+    assert!(!part.exists(), "the part file outlived its upload");
+    let bundle_id = ghidanh_bundle::Envelope::parse(&bundle)
+        .unwrap()
+        .header()
+        .bundle_id;
+    let stored = std::fs::read(f.dir.path().join(format!("blobs/{bundle_id}.gdb"))).unwrap();
+    assert!(stored == bundle, "the stored blob is not the bundle sent");
 }

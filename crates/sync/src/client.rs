@@ -167,9 +167,10 @@ impl Client {
 
     /// Sends one bundle; returns the receipt (verified, and about exactly these bytes) and its bytes.
     ///
-    /// Uses resumable uploads (schema/openapi.yaml) in [`PIECE`]-sized pieces: after a
-    /// dropped connection it asks the registry for its offset and goes on from there. A
-    /// registry without them (404/405 on creation) gets the bundle in one POST.
+    /// Uses resumable uploads (schema/openapi.yaml): the bundle in one `PATCH`, and after a
+    /// dropped connection the registry's durable offset (`HEAD`) and the rest from there,
+    /// again in one `PATCH`. A registry without them (404/405 on creation) gets the bundle
+    /// in one POST.
     /// A relay's custody receipt is refused here (`Protocol`): see [`Client::send`].
     pub async fn upload(&self, bundle: &[u8]) -> Result<(Receipt, Vec<u8>), SyncError> {
         match self.send(bundle).await? {
@@ -184,11 +185,12 @@ impl Client {
     /// counts only with a relay certificate signed by the registry key and a signature by
     /// the certified relay key over a custody statement about exactly these bytes.
     pub async fn send(&self, bundle: &[u8]) -> Result<UploadAnswer, SyncError> {
-        let raw = match self.upload_resumable(bundle).await? {
+        // Hashed once: the upload declares it, the receipt must name it.
+        let sent = Sha256::of(bundle);
+        let raw = match self.upload_resumable(bundle, sent).await? {
             Some(raw) => raw,
             None => self.upload_whole(bundle).await?,
         };
-        let sent = Sha256::of(bundle);
         if let Some(cert) = raw.custody_cert {
             let cert = base64::engine::general_purpose::STANDARD
                 .decode(cert.trim())
@@ -326,11 +328,15 @@ impl Client {
     /// The receipt bytes through a resumable upload; `None` when the registry has no
     /// resumable uploads or the bytes are not a bundle (the single POST then lets the
     /// registry say why in a signed receipt).
-    async fn upload_resumable(&self, bundle: &[u8]) -> Result<Option<Raw>, SyncError> {
+    async fn upload_resumable(
+        &self,
+        bundle: &[u8],
+        sha256: Sha256,
+    ) -> Result<Option<Raw>, SyncError> {
         let Ok(envelope) = Envelope::parse(bundle) else {
             return Ok(None);
         };
-        let digest = base64::engine::general_purpose::STANDARD.encode(Sha256::of(bundle).0);
+        let digest = base64::engine::general_purpose::STANDARD.encode(sha256.0);
         let resp = self
             .http
             .post(format!("{}/api/v1/uploads", self.base))
@@ -354,9 +360,9 @@ impl Client {
         let url = self.upload_url(&resp)?;
         let mut at = Position::of(&resp)?;
         let mut interruptions = 0u32;
-        // Each round either moves forward or counts an interruption; a registry that keeps
-        // answering the same offset must not hold the worker forever.
-        let max_rounds = bundle.len() / PIECE + 8 + 4 * MAX_RESUMES as usize;
+        // Each round completes, learns a new offset from a 409, or counts an interruption; a
+        // registry that keeps answering the same offset must not hold the worker forever.
+        let max_rounds = 8 + 4 * MAX_RESUMES as usize;
         for _ in 0..max_rounds {
             if at.complete {
                 return self.completed_receipt(&url).await.map(Some);
@@ -378,28 +384,28 @@ impl Client {
         Err(SyncError::Protocol("the upload makes no progress"))
     }
 
-    /// Sends the piece starting at `offset`.
+    /// Sends the rest of the bundle, from `offset`, completing the upload. One request:
+    /// the registry takes the body as it arrives and keeps what a cut link let through
+    /// durably, so a split into pieces would only add round trips.
     async fn append(&self, url: &str, bundle: &[u8], offset: u64) -> Result<Appended, SyncError> {
         let start = usize::try_from(offset)
             .ok()
             .filter(|s| *s <= bundle.len())
             .ok_or(SyncError::Protocol("offset beyond the bundle"))?;
-        let end = bundle.len().min(start.saturating_add(PIECE));
-        let last = end == bundle.len();
         let resp = self
             .http
             .patch(url)
             .header(reqwest::header::CONTENT_TYPE, PARTIAL_UPLOAD)
             .header(UPLOAD_OFFSET, offset)
-            .header(UPLOAD_COMPLETE, if last { "?1" } else { "?0" })
-            .body(bundle[start..end].to_vec())
+            .header(UPLOAD_COMPLETE, "?1")
+            .body(bundle[start..].to_vec())
             .send()
             .await
             .map_err(unreachable)?;
         match resp.status().as_u16() {
-            200 if last => Ok(Appended::Receipt(raw(resp).await?)),
-            // 409: the registry holds another offset (a piece arrived whose answer was
-            // lost) or already completed; it names where it is.
+            200 => Ok(Appended::Receipt(raw(resp).await?)),
+            // 409: the registry holds another offset (bytes arrived whose answer was lost,
+            // or its append was interrupted) or already completed; it names where it is.
             204 | 409 => Ok(Appended::At(Position::of(&resp)?)),
             status => Err(SyncError::Http {
                 status,
@@ -467,10 +473,6 @@ pub struct OfferedUpdate {
 const MAX_REFERENCE_ANSWER: usize =
     5 * (ghidanh_bundle::MAX_REFERENCE_UPDATE / 3 * 4 + 4) + 64 * 1024;
 
-/// Size of one appended piece: a dropped connection costs at most this much again (the
-/// registry's `HEAD` reports what it received; after a registry restart, its last
-/// checkpoint, at most 1 MiB back).
-pub const PIECE: usize = 64 * 1024;
 /// Resumptions within one `upload` call; past them the worker's backoff takes over (and
 /// the next call resumes too: the registry finds the upload by bundle id and digest).
 const MAX_RESUMES: u32 = 5;

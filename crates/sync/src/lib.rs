@@ -21,7 +21,6 @@ pub use backoff::Backoff;
 pub use budget::{Budget, BUDGET_SPENT_SETTING, DAILY_ALLOWANCE_SETTING};
 pub use client::{
     verify_relay_certificate, Client, OfferedUpdate, ReceiptLookup, Registration, UploadAnswer,
-    PIECE,
 };
 pub use error::SyncError;
 pub use worker::{

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::header::{CONTENT_TYPE, LOCATION};
@@ -23,9 +23,9 @@ use super::uploads::{
     state_headers, HttpError, BUNDLE_ID, UPLOAD_COMPLETE, UPLOAD_LENGTH, UPLOAD_OFFSET,
 };
 use super::{blocking, ApiError};
+use crate::append_stream::{self, StreamAppended};
 use crate::config::{BUNDLE_BODY_LIMIT, REGISTRATION_BODY_LIMIT};
 use crate::relay::{CentralReceipt, Relay, RelayAnswer};
-use crate::relay_uploads::RelayAppended;
 
 /// Media type of a relay's custody receipt: never to be taken for the registry's verdict.
 pub const CUSTODY_CONTENT_TYPE: &str = "application/vnd.ghidanh.custody-receipt";
@@ -171,17 +171,23 @@ async fn upload_create(
     let state = upload_blocking(move || relay.create_upload(bundle_id, sha256, length)).await?;
     let loc = location(&state.upload_id);
     if state.offset == 0 && !state.complete && (!body.is_empty() || complete) {
-        let id = state.upload_id.clone();
-        let relay = s.relay.clone();
-        let appended =
-            upload_blocking(move || relay.append_upload(&id, 0, &body, complete)).await?;
+        let declared = Some(body.len() as u64);
+        let appended = append_stream::append(
+            s.relay.clone(),
+            state.upload_id.clone(),
+            0,
+            complete,
+            declared,
+            Body::from(body),
+        )
+        .await?;
         return Ok(match appended {
-            RelayAppended::Complete(answer) => {
+            StreamAppended::Complete { done: answer, .. } => {
                 let mut res = completed(&s.relay, answer, length);
                 res.headers_mut().insert(LOCATION, loc);
                 res
             }
-            RelayAppended::Partial(state) => created(&state, loc),
+            StreamAppended::Partial(state) => created(&state, loc),
         });
     }
     Ok(created(&state, loc))
@@ -191,8 +197,14 @@ async fn upload_offset(
     State(s): State<RelayState>,
     Path(id): Path<String>,
 ) -> Result<Response, HttpError> {
+    // As central: an append in progress ends, synced, before the offset is told.
     let relay = s.relay.clone();
-    let state = upload_blocking(move || relay.upload_state(&id)).await?;
+    let lookup = id.clone();
+    let state = s
+        .relay
+        .appends
+        .quiesced(&id, upload_blocking(move || relay.upload_state(&lookup)))
+        .await?;
     Ok((StatusCode::NO_CONTENT, state_headers(&state)).into_response())
 }
 
@@ -200,23 +212,20 @@ async fn upload_append(
     State(s): State<RelayState>,
     Path(id): Path<String>,
     headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    body: Body,
 ) -> Result<Response, HttpError> {
-    let (offset, complete, body) = super::uploads::append_request(&headers, body)?;
-    let relay = s.relay.clone();
-    let lookup = id.clone();
-    let length = upload_blocking(move || relay.upload_state(&lookup))
-        .await?
-        .length;
-    let relay = s.relay.clone();
-    Ok(
-        match upload_blocking(move || relay.append_upload(&id, offset, &body, complete)).await? {
-            RelayAppended::Partial(state) => {
-                (StatusCode::NO_CONTENT, state_headers(&state)).into_response()
-            }
-            RelayAppended::Complete(answer) => completed(&s.relay, answer, length),
-        },
-    )
+    let (offset, complete, declared) = super::uploads::append_request(&headers)?;
+    let appended =
+        append_stream::append(s.relay.clone(), id, offset, complete, declared, body).await?;
+    Ok(match appended {
+        StreamAppended::Partial(state) => {
+            (StatusCode::NO_CONTENT, state_headers(&state)).into_response()
+        }
+        StreamAppended::Complete {
+            done: answer,
+            length,
+        } => completed(&s.relay, answer, length),
+    })
 }
 
 async fn upload_fetch(
@@ -245,8 +254,13 @@ async fn upload_cancel(
     State(s): State<RelayState>,
     Path(id): Path<String>,
 ) -> Result<Response, HttpError> {
+    // An append in progress ends first: its sync must not bring the part file back.
     let relay = s.relay.clone();
-    upload_blocking(move || relay.cancel_upload(&id)).await?;
+    let lookup = id.clone();
+    s.relay
+        .appends
+        .quiesced(&id, upload_blocking(move || relay.cancel_upload(&lookup)))
+        .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 

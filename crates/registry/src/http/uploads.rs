@@ -7,10 +7,10 @@
 
 use std::sync::Arc;
 
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
-use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION};
+use axum::http::header::{CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE, LOCATION};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -19,8 +19,9 @@ use ghidanh_bundle::{BundleId, Sha256};
 use serde_json::json;
 
 use super::bundles::RECEIPT_CONTENT_TYPE;
+use crate::append_stream::{self, StreamAppended};
 use crate::config::BUNDLE_BODY_LIMIT;
-use crate::uploads::{Appended, UploadError, UploadState};
+use crate::uploads::{UploadError, UploadState};
 use crate::{Registry, RegistryError};
 
 pub(super) const UPLOAD_OFFSET: HeaderName = HeaderName::from_static("upload-offset");
@@ -122,6 +123,13 @@ fn upload_error(e: UploadError) -> Response {
             message,
         ),
         UploadError::DigestMismatch => error(StatusCode::BAD_REQUEST, "digest_mismatch", message),
+        // Mostly to no one (the link is gone); a kit that does read it resumes from here.
+        UploadError::Interrupted { offset } => (
+            StatusCode::CONFLICT,
+            [(UPLOAD_OFFSET, HeaderValue::from(offset))],
+            Json(json!({ "code": "upload_interrupted", "message": message })),
+        )
+            .into_response(),
         UploadError::Registry(e) => internal(e),
     }
 }
@@ -252,15 +260,23 @@ pub(crate) async fn create(
     };
     let loc = location(&state.upload_id);
     if state.offset == 0 && !state.complete && (!body.is_empty() || complete) {
-        let id = state.upload_id.clone();
-        let appended = blocking(move || registry.append_upload(&id, 0, &body, complete)).await?;
+        let declared = Some(body.len() as u64);
+        let appended = append_stream::append(
+            registry,
+            state.upload_id.clone(),
+            0,
+            complete,
+            declared,
+            Body::from(body),
+        )
+        .await?;
         return Ok(match appended {
-            Appended::Complete { receipt: bytes, .. } => {
+            StreamAppended::Complete { done: bytes, .. } => {
                 let mut res = receipt(StatusCode::OK, length, bytes);
                 res.headers_mut().insert(LOCATION, loc);
                 res
             }
-            Appended::Partial(state) => created(&state, loc),
+            StreamAppended::Partial(state) => created(&state, loc),
         });
     }
     Ok(created(&state, loc))
@@ -288,21 +304,26 @@ pub(super) fn created(state: &UploadState, loc: HeaderValue) -> Response {
         .into_response()
 }
 
-/// `HEAD /api/v1/uploads/{id}`: the durable offset, for resuming.
+/// `HEAD /api/v1/uploads/{id}`: the durable offset, for resuming. An append in progress
+/// on the upload is ended first and its bytes synced (the draft: the offset must not change
+/// under a kit that is about to resume from it).
 pub(crate) async fn offset(
     State(registry): State<Arc<Registry>>,
     Path(id): Path<String>,
 ) -> Result<Response, HttpError> {
-    let state = blocking(move || registry.upload_state(&id)).await?;
+    let reg = Arc::clone(&registry);
+    let lookup = id.clone();
+    let state = registry
+        .appends
+        .quiesced(&id, blocking(move || reg.upload_state(&lookup)))
+        .await?;
     Ok((StatusCode::NO_CONTENT, state_headers(&state)).into_response())
 }
 
-/// What a `PATCH` append carries (central and relay alike): the piece's `Upload-Offset`, its
-/// `Upload-Complete`, and the bytes, under the draft's `application/partial-upload`.
-pub(super) fn append_request(
-    headers: &HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<(u64, bool, Bytes), HttpError> {
+/// What a `PATCH` append says in its headers (central and relay alike): its
+/// `Upload-Offset`, its `Upload-Complete`, and its Content-Length when sent, under the
+/// draft's `application/partial-upload`. A body declared over the limit is refused here.
+pub(super) fn append_request(headers: &HeaderMap) -> Result<(u64, bool, Option<u64>), HttpError> {
     let media = header(headers, &CONTENT_TYPE).map(|v| v.split(';').next().unwrap_or("").trim());
     if media != Some(PARTIAL_UPLOAD) {
         return Err(HttpError::UnsupportedMediaType);
@@ -310,22 +331,30 @@ pub(super) fn append_request(
     let offset = sf_offset(headers, &UPLOAD_OFFSET, "Upload-Offset")?;
     let complete = sf_bool(headers, &UPLOAD_COMPLETE, "Upload-Complete")?
         .ok_or(HttpError::MissingHeader("Upload-Complete"))?;
-    Ok((offset, complete, body.map_err(HttpError::Body)?))
+    // hyper has checked Content-Length's form already (it frames the body by it).
+    let declared = header(headers, &CONTENT_LENGTH).and_then(|v| v.trim().parse::<u64>().ok());
+    let limit = BUNDLE_BODY_LIMIT as u64;
+    if let Some(length) = declared.filter(|l| *l > limit) {
+        return Err(HttpError::Upload(UploadError::TooLarge { length, limit }));
+    }
+    Ok((offset, complete, declared))
 }
 
-/// `PATCH /api/v1/uploads/{id}`: appends a piece at `Upload-Offset`.
+/// `PATCH /api/v1/uploads/{id}`: appends the body at `Upload-Offset`, as it arrives.
 pub(crate) async fn append(
     State(registry): State<Arc<Registry>>,
     Path(id): Path<String>,
     headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    body: Body,
 ) -> Result<Response, HttpError> {
-    let (offset, complete, body) = append_request(&headers, body)?;
-    let appended = blocking(move || registry.append_upload(&id, offset, &body, complete)).await?;
+    let (offset, complete, declared) = append_request(&headers)?;
+    let appended = append_stream::append(registry, id, offset, complete, declared, body).await?;
     Ok(match appended {
-        Appended::Partial(state) => (StatusCode::NO_CONTENT, state_headers(&state)).into_response(),
-        Appended::Complete {
-            receipt: bytes,
+        StreamAppended::Partial(state) => {
+            (StatusCode::NO_CONTENT, state_headers(&state)).into_response()
+        }
+        StreamAppended::Complete {
+            done: bytes,
             length,
         } => receipt(StatusCode::OK, length, bytes),
     })
@@ -358,6 +387,12 @@ pub(crate) async fn cancel(
     State(registry): State<Arc<Registry>>,
     Path(id): Path<String>,
 ) -> Result<Response, HttpError> {
-    blocking(move || registry.cancel_upload(&id)).await?;
+    // An append in progress ends first: its sync must not bring the part file back.
+    let reg = Arc::clone(&registry);
+    let lookup = id.clone();
+    registry
+        .appends
+        .quiesced(&id, blocking(move || reg.cancel_upload(&lookup)))
+        .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
