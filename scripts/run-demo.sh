@@ -6,6 +6,8 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 DEMO_DIR="${DEMO_DIR:-$root/.ghidanh-demo}"
 PORT="${PORT:-8640}"
+# The simulated fingerprint scanner (docs/sbi.md); the kit looks on SBI's ports 4501–4510.
+SBI_PORT="${SBI_PORT:-4501}"
 target="${CARGO_TARGET_DIR:-$root/target}/debug"
 ghidanh="$target/ghidanh"
 app="$target/ghidanh-app"
@@ -23,10 +25,12 @@ fi
 
 "$ghidanh" registry serve --data "$DEMO_DIR/registry" --listen "127.0.0.1:$PORT" &
 registry_pid=$!
+"$ghidanh" sbi-sim --port "$SBI_PORT" &
+sbi_pid=$!
 cleanup() {
   trap - EXIT INT TERM
-  kill "$registry_pid" 2>/dev/null || true
-  wait "$registry_pid" 2>/dev/null || true
+  kill "$registry_pid" "$sbi_pid" 2>/dev/null || true
+  wait "$registry_pid" "$sbi_pid" 2>/dev/null || true
   echo "stopped; demo data kept in $DEMO_DIR (make clean-demo removes it)"
 }
 trap cleanup EXIT
@@ -35,6 +39,9 @@ trap 'cleanup; exit 0' INT TERM
 
 export GHIDANH_DATA_DIR="$DEMO_DIR/kit"
 export GHIDANH_PROVISIONING="$DEMO_DIR/device.gdprov"
+export GHIDANH_SBI_PORTS="$SBI_PORT"
+# The portrait comes from the first webcam, or GHIDANH_CAMERA (frames:/folder or /dev/videoN);
+# without either, import a photo file from the capture panel.
 if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
   echo "no display found: running the app under a virtual X server (xvfb-run); the window is not visible"
   xvfb-run -a "$app"

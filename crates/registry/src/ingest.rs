@@ -265,6 +265,13 @@ fn decide(
         };
         return reject(reason, bundle_id, device_id);
     }
+    if let Some(field) = unreadable_record(&payload.biometrics) {
+        let reason = RejectReason::InvalidRecord {
+            field: field.to_owned(),
+            rule: "notIsoRecord".to_owned(),
+        };
+        return reject(reason, bundle_id, device_id);
+    }
     // One enrollment travels as one bundle; the same enrollment under a second bundle id
     // is a kit bug that must not create a second enrollment row.
     let enrollment_id = payload.enrollment_id.to_string();
@@ -439,3 +446,27 @@ fn store_has_row(refusal: &Refusal) -> bool {
 
 #[cfg(test)]
 mod tests;
+
+/// The first biometric that claims to be an ISO/IEC 19794 record and is not one (or names
+/// another finger than its entry): the registry keeps what the kit sealed, so it must read.
+fn unreadable_record(b: &ghidanh_bundle::Biometrics) -> Option<&'static str> {
+    use ghidanh_biometrics::face::FaceRecord;
+    use ghidanh_biometrics::finger::iso19794_4::FingerImageRecord;
+    use ghidanh_bundle::{FaceFormat, FingerCapture, FingerFormat};
+    if let Some(face) = &b.face {
+        if face.format == FaceFormat::Iso19794_5 && FaceRecord::parse(&face.image).is_err() {
+            return Some("biometrics.face");
+        }
+    }
+    b.fingers.iter().find_map(|f| match &f.capture {
+        FingerCapture::Captured {
+            format: FingerFormat::Iso19794_4,
+            image,
+            ..
+        } => match FingerImageRecord::parse(image) {
+            Ok(r) if r.position == f.position.code() => None,
+            _ => Some("biometrics.fingers"),
+        },
+        _ => None,
+    })
+}

@@ -240,6 +240,55 @@ fn an_adult_without_a_portrait_or_with_fingers_unaccounted_for_is_refused() {
 }
 
 #[test]
+fn a_biometric_that_claims_to_be_an_iso_record_must_read_as_one() {
+    use ghidanh_biometrics::finger::iso19794_4::{CaptureTime, FingerImageRecord};
+    use ghidanh_bundle::{FaceFormat, FingerCapture, FingerFormat};
+    let f = Fixture::new();
+    let mut p = f.payload();
+    if let Some(face) = p.biometrics.face.as_mut() {
+        face.format = FaceFormat::Iso19794_5;
+    }
+    assert_eq!(
+        rejected(&f, &f.seal(&p)),
+        "invalid_record:biometrics.face/notIsoRecord"
+    );
+    // A well-formed record of the left thumb in the right thumb's entry.
+    let left_thumb = FingerImageRecord {
+        position: 6,
+        quality: 70,
+        captured_at: CaptureTime {
+            year: 2026,
+            month: 12,
+            day: 3,
+            ..CaptureTime::default()
+        },
+        width: 1,
+        height: 1,
+        png: vec![0x89, b'P', b'N', b'G'],
+    }
+    .encode();
+    let entry = |image: Vec<u8>| FingerCapture::Captured {
+        format: FingerFormat::Iso19794_4,
+        image,
+        quality: 70,
+    };
+    let mut p = f.payload();
+    p.biometrics.fingers[0].capture = entry(left_thumb.clone());
+    assert_eq!(
+        rejected(&f, &f.seal(&p)),
+        "invalid_record:biometrics.fingers/notIsoRecord"
+    );
+    p.biometrics.fingers[0].capture = entry(left_thumb[..20].to_vec());
+    assert_eq!(
+        rejected(&f, &f.seal(&p)),
+        "invalid_record:biometrics.fingers/notIsoRecord"
+    );
+    let mut p = f.payload();
+    p.biometrics.fingers[5].capture = entry(left_thumb);
+    assert_eq!(submit(&f, &f.seal(&p)).verdict, Verdict::Accepted);
+}
+
+#[test]
 fn hostile_bytes_are_malformed_with_no_bundle_id() {
     let f = Fixture::new();
     let mut huge = b"GDBUNDL1".to_vec();
