@@ -238,10 +238,14 @@ async fn operator_enrolls_one_person_and_sees_the_registrys_receipt() -> Result<
         .await?
         .click()
         .await?;
-    let missing = eventually("the missing biometrics", Duration::from_secs(15), || async {
-        let t = text_of(&app, "#capture-errors").await?;
-        Ok((!t.trim().is_empty()).then_some(t))
-    })
+    let missing = eventually(
+        "the missing biometrics",
+        Duration::from_secs(15),
+        || async {
+            let t = text_of(&app, "#capture-errors").await?;
+            Ok((!t.trim().is_empty()).then_some(t))
+        },
+    )
     .await?;
     ensure!(
         missing.contains("Ảnh chân dung") && missing.contains("phải đủ 10 ngón"),
@@ -250,14 +254,20 @@ async fn operator_enrolls_one_person_and_sees_the_registrys_receipt() -> Result<
     app.screenshot("03b-capture-missing").await?;
 
     // The right thumb: a poor print asks for a retry, the retry is kept.
-    app.wait_for("#scanner-state[data-found=\"true\"]", Duration::from_secs(20))
-        .await?;
+    app.wait_for(
+        "#scanner-state[data-found=\"true\"]",
+        Duration::from_secs(20),
+    )
+    .await?;
     let thumb = "tr[data-position=\"1\"]";
     for (want, unless) in [("thấp — hãy lấy lại", "Đang lấy"), ("/100.", "thấp")] {
-        app.wait_for(&format!("{thumb} .btn-capture:not([disabled])"), Duration::from_secs(10))
-            .await?
-            .click()
-            .await?;
+        app.wait_for(
+            &format!("{thumb} .btn-capture:not([disabled])"),
+            Duration::from_secs(10),
+        )
+        .await?
+        .click()
+        .await?;
         let said = eventually("the thumb's feedback", Duration::from_secs(20), || async {
             let t = text_of(&app, "#finger-feedback").await?;
             Ok((t.contains(want) && !t.contains(unless)).then_some(t))
@@ -266,19 +276,28 @@ async fn operator_enrolls_one_person_and_sees_the_registrys_receipt() -> Result<
         ensure!(said.starts_with("Ngón cái phải"), "feedback {said:?}");
     }
     let thumb_state = text_of(&app, &format!("{thumb} .finger-state")).await?;
-    ensure!(thumb_state.starts_with("Chất lượng "), "thumb: {thumb_state:?}");
+    ensure!(
+        thumb_state.starts_with("Chất lượng "),
+        "thumb: {thumb_state:?}"
+    );
     // The left little finger is bandaged: an exception with its reason.
     let little = "tr[data-position=\"10\"]";
-    app.wait_for(&format!("{little} .exception-reason"), Duration::from_secs(5))
-        .await?
-        .select_by_value("bandaged")
-        .await?;
+    app.wait_for(
+        &format!("{little} .exception-reason"),
+        Duration::from_secs(5),
+    )
+    .await?
+    .select_by_value("bandaged")
+    .await?;
     app.wait_for(&format!("{little} .btn-except"), Duration::from_secs(5))
         .await?
         .click()
         .await?;
-    app.wait_for(&format!("{little}[data-state=\"excepted\"]"), Duration::from_secs(10))
-        .await?;
+    app.wait_for(
+        &format!("{little}[data-state=\"excepted\"]"),
+        Duration::from_secs(10),
+    )
+    .await?;
     let little_state = text_of(&app, &format!("{little} .finger-state")).await?;
     ensure!(
         little_state == "Không lấy được: Đang băng bó",
@@ -351,8 +370,11 @@ async fn operator_enrolls_one_person_and_sees_the_registrys_receipt() -> Result<
 /// fingers still missing from the simulated scanner, through the capture panel, as an
 /// operator does; waits until all ten are accounted for.
 async fn capture_biometrics(app: &AppSession) -> Result<()> {
-    app.wait_for("#scanner-state[data-found=\"true\"]", Duration::from_secs(20))
-        .await?;
+    app.wait_for(
+        "#scanner-state[data-found=\"true\"]",
+        Duration::from_secs(20),
+    )
+    .await?;
     app.wait_for("#btn-camera:not([hidden])", Duration::from_secs(10))
         .await?
         .click()
@@ -371,13 +393,24 @@ async fn capture_biometrics(app: &AppSession) -> Result<()> {
         .click()
         .await?;
     if let Err(e) = app
-        .wait_for("#portrait-state[data-kept=\"true\"]", Duration::from_secs(20))
+        .wait_for(
+            "#portrait-state[data-kept=\"true\"]",
+            Duration::from_secs(20),
+        )
         .await
     {
         app.screenshot("capture-portrait-not-kept").await?;
         let mut seen = Vec::new();
-        for css in ["#portrait-state", "#preview-state", "#portrait-issues", "#capture-rule"] {
-            seen.push(format!("{css}: {:?}", text_of(app, css).await.unwrap_or_default()));
+        for css in [
+            "#portrait-state",
+            "#preview-state",
+            "#portrait-issues",
+            "#capture-rule",
+        ] {
+            seen.push(format!(
+                "{css}: {:?}",
+                text_of(app, css).await.unwrap_or_default()
+            ));
         }
         return Err(e.context(seen.join("; ")));
     }
@@ -385,8 +418,11 @@ async fn capture_biometrics(app: &AppSession) -> Result<()> {
         .await?
         .click()
         .await?;
-    app.wait_for("#fingers-accounted[data-count=\"10\"]", Duration::from_secs(90))
-        .await?;
+    app.wait_for(
+        "#fingers-accounted[data-count=\"10\"]",
+        Duration::from_secs(90),
+    )
+    .await?;
     Ok(())
 }
 
@@ -407,7 +443,7 @@ async fn fill(app: &AppSession, label: &str, text: &str, enter: bool) -> Result<
 
 /// Waits until the banner shows a text that contains `part`; returns the whole text.
 async fn banner_with(app: &AppSession, part: &str) -> Result<String> {
-    eventually(
+    let found = eventually(
         &format!("the banner to say {part:?}"),
         Duration::from_secs(15),
         || async {
@@ -415,7 +451,15 @@ async fn banner_with(app: &AppSession, part: &str) -> Result<String> {
             Ok(t.contains(part).then_some(t))
         },
     )
-    .await
+    .await;
+    match found {
+        Ok(t) => Ok(t),
+        Err(e) => {
+            let t = text_of(app, "#banner").await.unwrap_or_default();
+            app.screenshot("banner-timeout").await?;
+            Err(e.context(format!("the banner read {t:?}")))
+        }
+    }
 }
 
 async fn wait_screen(app: &AppSession, screen: &str) -> Result<()> {
@@ -944,10 +988,19 @@ async fn a_refused_record_is_discarded_or_corrected_from_its_row() -> Result<()>
         .await?
         .click()
         .await?;
-    app.wait_for("#confirm-yes", Duration::from_secs(5))
-        .await?
-        .click()
-        .await?;
+    // The dialog is open again, asking about the same record, before "yes" is pressed.
+    app.wait_for(
+        &format!("#confirm-dialog:not([hidden])[data-enrollment-id=\"{lan}\"]"),
+        Duration::from_secs(10),
+    )
+    .await?;
+    app.wait_for(
+        "#confirm-yes[data-action=\"discard\"]",
+        Duration::from_secs(5),
+    )
+    .await?
+    .click()
+    .await?;
     banner_with(&app, "Đã huỷ hồ sơ của Hoàng Thị Lan").await?;
     app.wait_for(
         &format!("{lan_row}[data-state=\"purged\"][data-discarded=\"true\"]"),

@@ -173,7 +173,10 @@ fn decode(image: &str) -> Result<Vec<u8>, KitError> {
 }
 
 fn sheet(kit: &ghidanh_kit::Kit, id: &str) -> Result<SheetDto, KitError> {
-    Ok(SheetDto::new(kit.biometrics(parse_id(id)?)?, kit.has_camera()))
+    Ok(SheetDto::new(
+        kit.biometrics(parse_id(id)?)?,
+        kit.has_camera(),
+    ))
 }
 
 /// The capture sheet of a draft.
@@ -186,7 +189,10 @@ pub async fn biometrics(state: State<'_, AppState>, id: String) -> CmdResult<She
 #[tauri::command]
 pub async fn check_portrait(state: State<'_, AppState>, image: String) -> CmdResult<FaceCheckDto> {
     with_kit(state, move |kit, lang| {
-        Ok(FaceCheckDto::new(&kit.check_portrait(&decode(&image)?)?, lang))
+        Ok(FaceCheckDto::new(
+            &kit.check_portrait(&decode(&image)?)?,
+            lang,
+        ))
     })
     .await
 }

@@ -50,15 +50,13 @@ impl Config {
                 secs
             })
             .map(Duration::from_secs);
-        let sbi_ports = get(ENV_SBI_PORTS)
-            .filter(|v| !v.is_empty())
-            .and_then(|v| {
-                let ports = v.to_str().and_then(parse_ports);
-                if ports.is_none() {
-                    tracing::warn!("{ENV_SBI_PORTS} is not a port or a range like 4501-4510");
-                }
-                ports
-            });
+        let sbi_ports = get(ENV_SBI_PORTS).filter(|v| !v.is_empty()).and_then(|v| {
+            let ports = v.to_str().and_then(parse_ports);
+            if ports.is_none() {
+                tracing::warn!("{ENV_SBI_PORTS} is not a port or a range like 4501-4510");
+            }
+            ports
+        });
         Self {
             sbi_ports,
             data_dir: path(ENV_DATA_DIR),
@@ -70,7 +68,10 @@ impl Config {
 
 /// `4501` or `4501-4510`.
 fn parse_ports(text: &str) -> Option<std::ops::RangeInclusive<u16>> {
-    let (from, to) = text.trim().split_once('-').unwrap_or((text.trim(), text.trim()));
+    let (from, to) = text
+        .trim()
+        .split_once('-')
+        .unwrap_or((text.trim(), text.trim()));
     let (from, to) = (from.trim().parse().ok()?, to.trim().parse().ok()?);
     (from <= to).then_some(from..=to)
 }

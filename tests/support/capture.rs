@@ -46,7 +46,8 @@ impl CaptureDevices {
             "unexpected first line from sbi-sim: {line}"
         );
         let frames = tempfile::tempdir()?;
-        let portrait = ghidanh_biometrics::testing::plain_backdrop_jpeg().map_err(|e| anyhow!(e))?;
+        let portrait =
+            ghidanh_biometrics::testing::plain_backdrop_jpeg().map_err(|e| anyhow!(e))?;
         std::fs::write(frames.path().join("portrait.jpg"), portrait)?;
         Ok(CaptureDevices {
             _sim: sim,

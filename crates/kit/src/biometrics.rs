@@ -58,8 +58,11 @@ pub struct BiometricsSheet {
     /// The kept portrait's score, if one is kept.
     pub face: Option<u8>,
     /// The ten fingers in ISO/IEC 19794-4 order, each with what is kept (`None`: nothing yet).
-    pub fingers: Vec<(u8, Option<FingerEntry>)>,
+    pub fingers: Fingers,
 }
+
+/// Each finger position (1–10) with what is kept for it.
+pub type Fingers = Vec<(u8, Option<FingerEntry>)>;
 
 /// What a capture of one finger did.
 #[derive(Debug, Clone, PartialEq)]
@@ -92,7 +95,8 @@ pub fn decode_frame(bytes: &[u8]) -> Result<DynamicImage, KitError> {
     if bytes.len() > MAX_FRAME_BYTES {
         return Err(KitError::Capture(CaptureRule::TooLarge));
     }
-    let format = image::guess_format(bytes).map_err(|_| KitError::Capture(CaptureRule::NotAnImage))?;
+    let format =
+        image::guess_format(bytes).map_err(|_| KitError::Capture(CaptureRule::NotAnImage))?;
     if !matches!(format, image::ImageFormat::Jpeg | image::ImageFormat::Png) {
         return Err(KitError::Capture(CaptureRule::NotJpegOrPng));
     }
@@ -151,7 +155,8 @@ pub fn keep_finger(
     record: &[u8],
     expected: FingerPosition,
 ) -> Result<FingerResult, KitError> {
-    let parsed = FingerImageRecord::parse(record).map_err(|_| KitError::Capture(CaptureRule::NotFingerRecord))?;
+    let parsed = FingerImageRecord::parse(record)
+        .map_err(|_| KitError::Capture(CaptureRule::NotFingerRecord))?;
     if parsed.position != expected.get() {
         return Err(KitError::Capture(CaptureRule::WrongFinger));
     }
@@ -170,7 +175,12 @@ pub fn keep_finger(
             quality: quality.score,
             ..parsed
         };
-        vault.store_media(id, MediaKind::Finger(expected), FINGER_FORMAT, &ours.encode())?;
+        vault.store_media(
+            id,
+            MediaKind::Finger(expected),
+            FINGER_FORMAT,
+            &ours.encode(),
+        )?;
     }
     let best = match earlier {
         Some(q) if !kept => q,
@@ -230,9 +240,9 @@ fn finger_record(bytes: &[u8]) -> Result<FingerImageRecord, KitError> {
 }
 
 /// Reads what is kept for a draft.
-fn entries(media: &[StoredMedia]) -> Result<(Option<u8>, Vec<(u8, Option<FingerEntry>)>), KitError> {
+fn entries(media: &[StoredMedia]) -> Result<(Option<u8>, Fingers), KitError> {
     let mut face = None;
-    let mut fingers: Vec<(u8, Option<FingerEntry>)> = (1..=10).map(|p| (p, None)).collect();
+    let mut fingers: Fingers = (1..=10).map(|p| (p, None)).collect();
     for m in media {
         match (m.kind, m.format.as_str()) {
             (MediaKind::Portrait, FACE_FORMAT) => face = Some(face_quality(&m.bytes)?),

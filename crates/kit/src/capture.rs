@@ -2,8 +2,8 @@
 //! and the fingers (scanner capture, exceptions). Each keeps what it takes in the draft at
 //! once, so a crash loses no capture; finalising seals what is kept (`crate::biometrics`).
 
-use ghidanh_bundle::EnrollmentId;
 use ghidanh_biometrics::face::FaceCheck;
+use ghidanh_bundle::EnrollmentId;
 use ghidanh_sbi::{FingerRequest, SbiError};
 use ghidanh_vault::MediaKind;
 
@@ -83,7 +83,10 @@ impl Kit {
         };
         let captured = self.block_on(async {
             let scanner = self.devices.scanner().await?;
-            scanner.capture_finger(&request).await.map_err(KitError::Scanner)
+            scanner
+                .capture_finger(&request)
+                .await
+                .map_err(KitError::Scanner)
         })?;
         let captured = match captured {
             Ok(c) => c,
@@ -122,7 +125,11 @@ impl Kit {
     }
 
     /// Removes what is kept for a finger (a print or an exception entered by mistake).
-    pub fn clear_finger(&self, id: EnrollmentId, position: u8) -> Result<BiometricsSheet, KitError> {
+    pub fn clear_finger(
+        &self,
+        id: EnrollmentId,
+        position: u8,
+    ) -> Result<BiometricsSheet, KitError> {
         let (vault, _) = self.vault()?;
         vault.remove_media(id, MediaKind::Finger(finger_position(position)?))?;
         self.biometrics(id)
@@ -133,10 +140,12 @@ impl Kit {
     fn refuse_under_six(&self, id: EnrollmentId) -> Result<(), KitError> {
         let sheet = self.biometrics(id)?;
         if sheet.requirement == Some(ghidanh_record::BiometricRequirement::None) {
-            return Err(KitError::InvalidRecord(vec![ghidanh_record::FieldError::new(
-                ghidanh_record::Field::Face,
-                ghidanh_record::Rule::BiometricsUnderSix,
-            )]));
+            return Err(KitError::InvalidRecord(vec![
+                ghidanh_record::FieldError::new(
+                    ghidanh_record::Field::Face,
+                    ghidanh_record::Rule::BiometricsUnderSix,
+                ),
+            ]));
         }
         Ok(())
     }

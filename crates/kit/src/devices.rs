@@ -139,7 +139,8 @@ impl Devices {
         };
         let mut guard = lock(&self.camera);
         if guard.is_none() {
-            *guard = Some(ghidanh_camera::open(choice).map_err(|e| KitError::Camera(e.to_string()))?);
+            *guard =
+                Some(ghidanh_camera::open(choice).map_err(|e| KitError::Camera(e.to_string()))?);
         }
         let Some(camera) = guard.as_mut() else {
             return Err(KitError::Camera("camera not open".into()));

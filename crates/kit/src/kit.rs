@@ -4,9 +4,7 @@ use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 
 use ghidanh_bundle::OperatorId;
-use ghidanh_bundle::{
-    seal, AuditEntry, BundleId, DeviceKey, EnrollmentId, OperatorRef, Payload,
-};
+use ghidanh_bundle::{seal, AuditEntry, BundleId, DeviceKey, EnrollmentId, OperatorRef, Payload};
 use ghidanh_record::{EnrollmentInput, FieldError, Lang, ValidRecord};
 use ghidanh_sync::{SyncConfig, SyncHandle};
 use ghidanh_vault::{EnrollmentSummary, KdfParams, Operator, Role, Vault, VaultError};

@@ -132,7 +132,10 @@ fn portrait_and_ten_fingers_travel_as_iso_records_in_the_sealed_bundle() {
         .into_iter()
         .map(|f| f.message)
         .collect();
-    assert!(vi[1].contains("phải đủ 10 ngón") && vi[1].contains("mới có 0"), "{vi:?}");
+    assert!(
+        vi[1].contains("phải đủ 10 ngón") && vi[1].contains("mới có 0"),
+        "{vi:?}"
+    );
 
     // A photograph without a person is refused with the reason; one with is kept.
     let brick = std::fs::read(ghidanh_biometrics::testing::images_dir().join("brick.png")).unwrap();
@@ -160,15 +163,16 @@ fn portrait_and_ten_fingers_travel_as_iso_records_in_the_sealed_bundle() {
     let first = kit.capture_finger(id, 1).unwrap();
     assert!(first.kept && first.quality.score >= 60, "{first:?}");
     let retry = kit.capture_finger(id, 1).unwrap();
-    assert!(!retry.kept, "a worse retry replaced the better print: {retry:?}");
+    assert!(
+        !retry.kept,
+        "a worse retry replaced the better print: {retry:?}"
+    );
     assert!(retry.quality.score < first.quality.score);
     assert_eq!(retry.best, first.quality.score);
     for position in 2..=9 {
         assert!(kit.capture_finger(id, position).unwrap().kept);
     }
-    let sheet = kit
-        .except_finger(id, 10, "bandaged", "")
-        .unwrap();
+    let sheet = kit.except_finger(id, 10, "bandaged", "").unwrap();
     assert_eq!(
         sheet.fingers[9].1,
         Some(FingerEntry::Excepted(ExceptionReason::Bandaged))
@@ -188,8 +192,7 @@ fn portrait_and_ten_fingers_travel_as_iso_records_in_the_sealed_bundle() {
     let sealed = kit.finalise(id).unwrap();
     let bundle_id = sealed.bundle_id.unwrap();
     drop(s.kit);
-    let (vault, _) =
-        ghidanh_vault::Vault::unlock(&s.dir.path().join("vault"), "12345678").unwrap();
+    let (vault, _) = ghidanh_vault::Vault::unlock(&s.dir.path().join("vault"), "12345678").unwrap();
     let item = vault
         .due_uploads(i64::MAX)
         .unwrap()
@@ -246,7 +249,10 @@ fn nothing_is_taken_from_a_child_under_six_and_the_child_seals_without() {
     ] {
         assert_eq!(
             rules(&err),
-            [("biometrics.face".to_owned(), "biometricsUnderSix".to_owned())]
+            [(
+                "biometrics.face".to_owned(),
+                "biometricsUnderSix".to_owned()
+            )]
         );
     }
     assert!(s.kit.finalise(id).is_ok());

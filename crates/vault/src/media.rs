@@ -174,7 +174,11 @@ impl Vault {
             params![from.to_string(), to.to_string()],
         )?;
         if copied > 0 {
-            self.audit(&tx, AuditAction::MediaStored, &format!("{to} media from {from}"))?;
+            self.audit(
+                &tx,
+                AuditAction::MediaStored,
+                &format!("{to} media from {from}"),
+            )?;
         }
         tx.commit()?;
         Ok(copied)
