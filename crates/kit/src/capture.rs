@@ -52,6 +52,7 @@ impl Kit {
 
     /// Takes the portrait from the camera's next frame.
     pub fn take_portrait_from_camera(&self, id: EnrollmentId) -> Result<u8, KitError> {
+        self.refuse_under_six(id)?;
         let frame = self.devices.frame()?;
         self.take_portrait(id, &frame)
     }
@@ -74,7 +75,6 @@ impl Kit {
         let (vault, _) = self.vault()?;
         let position = finger_position(position)?;
         self.refuse_under_six(id)?;
-        vault.enrollment(id)?;
         let request = FingerRequest {
             transaction_id: id.to_string(),
             position: position.get(),
