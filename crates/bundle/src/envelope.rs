@@ -230,6 +230,13 @@ impl<'a> Envelope<'a> {
     /// Checks the device signature over the header, then that the ciphertext is the one
     /// the header commits to (length, then BLAKE3).
     pub fn verify(&self) -> Result<(), Error> {
+        self.verified().map(|_| ())
+    }
+
+    /// [`Envelope::verify`], returning the proof that it passed: a caller that looks at
+    /// other things between verifying and opening (the registry's duplicate check) opens
+    /// with [`Verified::open`] without checking the signature and BLAKE3 a second time.
+    pub fn verified(&self) -> Result<Verified<'_, 'a>, Error> {
         self.frame.verify(&self.header.device_key.0)?;
         if self.ciphertext().len() as u64 != self.header.ciphertext_len {
             return Err(Error::CiphertextMismatch("length"));
@@ -237,17 +244,30 @@ impl<'a> Envelope<'a> {
         if Blake3::of(self.ciphertext()) != self.header.ciphertext_blake3 {
             return Err(Error::CiphertextMismatch("BLAKE3"));
         }
-        Ok(())
+        Ok(Verified(self))
     }
 
     /// Verifies, then opens the payload with the registry key the header names
     /// (a single [`crate::RegistryKeys`] or a [`crate::Keyring`]).
     pub fn open<K: Recipients + ?Sized>(&self, keys: &K) -> Result<Payload, Error> {
-        self.verify()?;
+        self.verified()?.open(keys)
+    }
+}
+
+/// An envelope whose signature and ciphertext digest have been checked: only
+/// [`Envelope::verified`] makes one.
+pub struct Verified<'e, 'a>(&'e Envelope<'a>);
+
+impl Verified<'_, '_> {
+    /// Opens the payload with the registry key the header names (a single
+    /// [`crate::RegistryKeys`] or a [`crate::Keyring`]).
+    pub fn open<K: Recipients + ?Sized>(&self, keys: &K) -> Result<Payload, Error> {
+        let envelope = self.0;
+        let header = &envelope.header;
         // spec § "Sealing": the opener MUST reject a recipient that is not one of its key ids.
-        let Some(keys) = keys.recipient(&self.header.recipient) else {
+        let Some(keys) = keys.recipient(&header.recipient) else {
             return Err(Error::WrongRecipient {
-                found: self.header.recipient.to_string(),
+                found: header.recipient.to_string(),
                 expected: keys
                     .key_ids()
                     .iter()
@@ -256,19 +276,18 @@ impl<'a> Envelope<'a> {
                     .join(", "),
             });
         };
-        let enc = Enc::from_bytes(&self.header.enc).map_err(|_| Error::OpenFailed)?;
+        let enc = Enc::from_bytes(&header.enc).map_err(|_| Error::OpenFailed)?;
         let plaintext = hpke::single_shot_open::<ChaCha20Poly1305, HkdfSha256, X25519HkdfSha256>(
             &OpModeR::Base,
             keys.seal_secret(),
             &enc,
             HPKE_INFO,
-            self.ciphertext(),
-            &aad(self.header.bundle_id, self.header.device_id),
+            envelope.ciphertext(),
+            &aad(header.bundle_id, header.device_id),
         )
         .map_err(|_| Error::OpenFailed)?;
         let payload = Payload::from_cbor(&plaintext)?;
-        if payload.bundle_id != self.header.bundle_id || payload.device_id != self.header.device_id
-        {
+        if payload.bundle_id != header.bundle_id || payload.device_id != header.device_id {
             return Err(Error::Field {
                 field: "payload",
                 rule: "bundle_id or device_id differs from the header",

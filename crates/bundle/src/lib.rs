@@ -23,7 +23,7 @@ pub mod testkit;
 
 #[cfg(feature = "testkit")]
 pub use envelope::seal_with_rng;
-pub use envelope::{seal, Envelope, Header};
+pub use envelope::{seal, Envelope, Header, Verified};
 pub use error::Error;
 pub use ids::{Blake3, BundleId, DeviceId, EnrollmentId, OperatorId, ReceiptId, Sha256};
 pub use keys::{

@@ -371,6 +371,53 @@ fn record_from_value(value: ciborium::Value) -> Result<EnrollmentInput, Error> {
     Ok(record)
 }
 
+/// The entry of a map value under a text key (keys are distinct once decoded).
+fn entry<'v>(map: &'v mut ciborium::Value, key: &str) -> Option<&'v mut ciborium::Value> {
+    match map {
+        ciborium::Value::Map(entries) => entries
+            .iter_mut()
+            .find(|(k, _)| k.as_text() == Some(key))
+            .map(|(_, v)| v),
+        _ => None,
+    }
+}
+
+/// A byte string moved out of its place, an empty one left there.
+fn take_bytes(value: Option<&mut ciborium::Value>) -> Option<Vec<u8>> {
+    match value {
+        Some(ciborium::Value::Bytes(bytes)) => Some(std::mem::take(bytes)),
+        _ => None,
+    }
+}
+
+/// Moves the images out of a payload's value: the face's (`biometrics.face.image`) and each
+/// finger entry's (`biometrics.fingers[i].captured.image`), in entry order; `None` where that
+/// place holds no byte string (the payload then fails to deserialise, or has no image there).
+fn take_images(payload: &mut ciborium::Value) -> (Option<Vec<u8>>, Vec<Option<Vec<u8>>>) {
+    let Some(biometrics) = entry(payload, "biometrics") else {
+        return (None, Vec::new());
+    };
+    let face = take_bytes(entry(biometrics, "face").and_then(|f| entry(f, "image")));
+    let fingers = match entry(biometrics, "fingers") {
+        Some(ciborium::Value::Array(entries)) => entries
+            .iter_mut()
+            .map(|f| take_bytes(entry(f, "captured").and_then(|c| entry(c, "image"))))
+            .collect(),
+        _ => Vec::new(),
+    };
+    (face, fingers)
+}
+
+/// The image [`take_images`] moved out of the place a deserialised image came from. An image
+/// deserialises only from a byte string, so it is there; if not, the payload is refused
+/// rather than given an image that did not arrive.
+fn put_back(image: Option<Vec<u8>>) -> Result<Vec<u8>, Error> {
+    image.ok_or(Error::Cbor {
+        what: "payload",
+        detail: "an image out of place".into(),
+    })
+}
+
 impl ExceptionReason {
     fn to_wire(&self) -> ExceptionWire {
         let (reason, detail) = match self {
@@ -487,7 +534,12 @@ impl Payload {
                 max: MAX_PAYLOAD,
             });
         }
-        let w: PayloadWire<serde_bytes::ByteBuf> = cbor::decode(bytes, "payload")?;
+        let mut value = cbor::decode_value(bytes, "payload")?;
+        // The images leave the tree by move before the rest is deserialised from it, which
+        // would copy them: their places keep empty byte strings, so that what deserialises
+        // (and every error) is what it would have been with them.
+        let (face_image, finger_images) = take_images(&mut value);
+        let w: PayloadWire<serde_bytes::ByteBuf> = cbor::from_value(&value, "payload")?;
         // spec § "Payload": `v` MUST be 2.
         if w.v != PAYLOAD_VERSION {
             return Err(Error::UnsupportedVersion(w.v));
@@ -497,22 +549,28 @@ impl Payload {
         if w.biometrics.fingers.len() > MAX_FINGERS {
             return Err(field("fingers", "more than 10 entries"));
         }
-        let face = w.biometrics.face.map(|f| FaceImage {
-            format: f.format,
-            image: f.image.into_vec(),
-            width: f.width,
-            height: f.height,
-            quality: f.quality,
-        });
+        let face = match w.biometrics.face {
+            None => None,
+            Some(f) => Some(FaceImage {
+                format: f.format,
+                image: put_back(face_image)?,
+                width: f.width,
+                height: f.height,
+                quality: f.quality,
+            }),
+        };
+        let mut finger_images = finger_images.into_iter();
         let mut fingers = Vec::with_capacity(w.biometrics.fingers.len());
         for f in w.biometrics.fingers {
+            // The entries deserialised from the array the images were taken from, one each.
+            let image = finger_images.next().flatten();
             let position = FingerPosition::from_code(f.position)
                 .ok_or_else(|| field("fingers.position", "not an ISO/IEC 19794-4 code 1–10"))?;
             // spec § "Payload": exactly one of `captured` and `exception` is non-null.
             let capture = match (f.captured, f.exception) {
                 (Some(c), None) => FingerCapture::Captured {
                     format: c.format,
-                    image: c.image.into_vec(),
+                    image: put_back(image)?,
                     quality: c.quality,
                 },
                 (None, Some(e)) => FingerCapture::Exception(ExceptionReason::from_wire(e)?),

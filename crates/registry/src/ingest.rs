@@ -202,8 +202,10 @@ fn decide(
     if !key_matches || (!revoked && registered_key.is_none()) {
         return reject(RejectReason::DeviceKeyMismatch, bundle_id, device_id);
     }
-    match envelope.verify() {
-        Ok(()) => {}
+    // Verified once: the proof opens the payload below without a second signature check
+    // and BLAKE3 pass over the ciphertext.
+    let verified = match envelope.verified() {
+        Ok(verified) => verified,
         Err(BundleError::BadSignature) => {
             return reject(RejectReason::BadSignature, bundle_id, device_id)
         }
@@ -211,7 +213,7 @@ fn decide(
             return reject(RejectReason::CiphertextMismatch, bundle_id, device_id)
         }
         Err(_) => return reject(RejectReason::Malformed, bundle_id, device_id),
-    }
+    };
     // After the signature: the refusal goes to whoever holds the device key, and a kit
     // that verifies it destroys its vault.
     if revoked {
@@ -230,7 +232,7 @@ fn decide(
         return reject(RejectReason::BundleIdConflict, bundle_id, device_id);
     }
 
-    let payload = match envelope.open(keys) {
+    let payload = match verified.open(keys) {
         Ok(p) => p,
         Err(BundleError::WrongRecipient { .. }) => {
             return reject(RejectReason::WrongRecipient, bundle_id, device_id)
