@@ -174,7 +174,27 @@ enum Ended {
 
 /// Appends the request body `body` at `offset` to the upload (`complete`: the body ends
 /// it). `declared`: the body's Content-Length, when sent, checked before a byte is read.
+///
+/// Runs as a task of its own: when a client's connection drops, hyper drops the request's
+/// future, and the bytes received so far must still be synced and their offset committed
+/// (otherwise a cut link would send the kit back to the last checkpoint, for a 400 KB
+/// bundle to zero).
 pub(crate) async fn append<S: PartStore>(
+    store: Arc<S>,
+    upload_id: String,
+    offset: u64,
+    complete: bool,
+    declared: Option<u64>,
+    body: Body,
+) -> Result<StreamAppended<S::Done>, UploadError> {
+    tokio::spawn(append_to_end(
+        store, upload_id, offset, complete, declared, body,
+    ))
+    .await
+    .unwrap_or(Err(UploadError::Registry(RegistryError::Task)))
+}
+
+async fn append_to_end<S: PartStore>(
     store: Arc<S>,
     upload_id: String,
     offset: u64,

@@ -89,6 +89,9 @@ async fn forward(client: TcpStream, target: SocketAddr, limit: Option<usize>, st
                     let _ = server_wr.write_all(&buf[..rest]).await;
                     state.forwarded.fetch_add(rest, Ordering::SeqCst);
                     state.cut.store(true, Ordering::SeqCst);
+                    // As on a real link, the bytes arrive before the link goes (a reset right
+                    // behind them lets hyper drop what it buffered but had not handed on).
+                    tokio::time::sleep(Duration::from_millis(300)).await;
                     return;
                 }
                 _ => n,
