@@ -375,9 +375,7 @@ async fn capture_biometrics(app: &AppSession) -> Result<()> {
         Duration::from_secs(20),
     )
     .await?;
-    app.wait_for("#btn-camera:not([hidden])", Duration::from_secs(10))
-        .await?
-        .click()
+    app.click("#btn-camera:not([hidden])", Duration::from_secs(10))
         .await?;
     let preview = eventually("a usable camera frame", Duration::from_secs(20), || async {
         let t = text_of(app, "#preview-state").await?;
@@ -388,9 +386,7 @@ async fn capture_biometrics(app: &AppSession) -> Result<()> {
         preview.starts_with("Chất lượng khung hình: "),
         "preview reads {preview:?}"
     );
-    app.wait_for("#btn-take-photo:not([hidden])", Duration::from_secs(5))
-        .await?
-        .click()
+    app.click("#btn-take-photo:not([hidden])", Duration::from_secs(5))
         .await?;
     if let Err(e) = app
         .wait_for(
@@ -414,9 +410,7 @@ async fn capture_biometrics(app: &AppSession) -> Result<()> {
         }
         return Err(e.context(seen.join("; ")));
     }
-    app.wait_for("#btn-capture-all:not([disabled])", Duration::from_secs(10))
-        .await?
-        .click()
+    app.click("#btn-capture-all:not([disabled])", Duration::from_secs(10))
         .await?;
     app.wait_for(
         "#fingers-accounted[data-count=\"10\"]",

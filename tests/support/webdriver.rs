@@ -234,6 +234,17 @@ impl AppSession {
         }
     }
 
+    /// Waits for the element and clicks it; a refused click says which element, the
+    /// driver's whole error, and leaves a screenshot (`click-refused.png`).
+    pub async fn click(&self, css: &str, timeout: Duration) -> Result<()> {
+        let el = self.wait_for(css, timeout).await?;
+        if let Err(e) = el.click().await {
+            let shot = self.screenshot("click-refused").await.ok();
+            bail!("clicking `{css}` was refused: {e:?} (screenshot {shot:?})");
+        }
+        Ok(())
+    }
+
     /// The form control a visible `<label for>` names, found as a person finds it: by the
     /// label's text (whitespace normalised), not by an id. Waits up to [`ELEMENT_TIMEOUT`].
     pub async fn field(&self, label: &str) -> Result<Element> {
