@@ -261,12 +261,10 @@ async fn operator_enrolls_one_person_and_sees_the_registrys_receipt() -> Result<
     .await?;
     let thumb = "tr[data-position=\"1\"]";
     for (want, unless) in [("thấp — hãy lấy lại", "Đang lấy"), ("/100.", "thấp")] {
-        app.wait_for(
+        app.click(
             &format!("{thumb} .btn-capture:not([disabled])"),
             Duration::from_secs(10),
         )
-        .await?
-        .click()
         .await?;
         let said = eventually("the thumb's feedback", Duration::from_secs(20), || async {
             let t = text_of(&app, "#finger-feedback").await?;
@@ -289,9 +287,7 @@ async fn operator_enrolls_one_person_and_sees_the_registrys_receipt() -> Result<
     .await?
     .select_by_value("bandaged")
     .await?;
-    app.wait_for(&format!("{little} .btn-except"), Duration::from_secs(5))
-        .await?
-        .click()
+    app.click(&format!("{little} .btn-except"), Duration::from_secs(5))
         .await?;
     app.wait_for(
         &format!("{little}[data-state=\"excepted\"]"),

@@ -220,7 +220,10 @@ impl AppSession {
             .for_element(Locator::Css(css))
             .await
         {
-            Ok(el) => Ok(el),
+            Ok(el) => {
+                self.centre(&el).await?;
+                Ok(el)
+            }
             Err(e) => {
                 let banner = match self.client().find(Locator::Css("#banner")).await {
                     Ok(b) => b.text().await.unwrap_or_default(),
@@ -240,7 +243,18 @@ impl AppSession {
         let el = self.wait_for(css, timeout).await?;
         if let Err(e) = el.click().await {
             let shot = self.screenshot("click-refused").await.ok();
-            bail!("clicking `{css}` was refused: {e:?} (screenshot {shot:?})");
+            // What lies on top: the element the centre of this one hits.
+            let on_top = self
+                .client()
+                .execute(
+                    "const r = arguments[0].getBoundingClientRect(); \
+                     const hit = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2); \
+                     return [JSON.stringify(r), hit ? hit.outerHTML.slice(0, 300) : null];",
+                    vec![serde_json::to_value(&el)?],
+                )
+                .await
+                .ok();
+            bail!("clicking `{css}` was refused: {e:?}; on top: {on_top:?} (screenshot {shot:?})");
         }
         Ok(())
     }
@@ -263,10 +277,13 @@ impl AppSession {
             .attr("for")
             .await?
             .with_context(|| format!("label {label:?} names no control"))?;
-        self.client()
+        let el = self
+            .client()
             .find(Locator::Id(&id))
             .await
-            .with_context(|| format!("the control of label {label:?}"))
+            .with_context(|| format!("the control of label {label:?}"))?;
+        self.centre(&el).await?;
+        Ok(el)
     }
 
     /// A visible button by its accessible name: its `aria-label`, else its text. Waits up to
@@ -277,12 +294,29 @@ impl AppSession {
             "//button[@aria-label={lit} or (not(@aria-label) and normalize-space(.)={lit})]\
              [not(ancestor-or-self::*[@hidden])]"
         );
-        self.client()
+        let el = self
+            .client()
             .wait()
             .at_most(ELEMENT_TIMEOUT)
             .for_element(Locator::XPath(&xpath))
             .await
-            .with_context(|| format!("waiting for the button {name:?}"))
+            .with_context(|| format!("waiting for the button {name:?}"))?;
+        self.centre(&el).await?;
+        Ok(el)
+    }
+
+    /// Scrolls an element to the middle of the window. WebKitWebDriver refuses a click whose
+    /// centre lies at the viewport's edge ("intercepted") rather than scrolling it fully into
+    /// view, and the form is taller than the window since it holds the capture panel.
+    async fn centre(&self, el: &Element) -> Result<()> {
+        self.client()
+            .execute(
+                "arguments[0].scrollIntoView({block: 'center', inline: 'nearest'});",
+                vec![serde_json::to_value(el)?],
+            )
+            .await
+            .context("scrolling an element into view")?;
+        Ok(())
     }
 
     /// Calls a Tauri command from inside the page, like the UI's `invoke()`.
