@@ -362,6 +362,17 @@ async fn operator_enrolls_one_person_and_sees_the_registrys_receipt() -> Result<
     Ok(())
 }
 
+/// For a failure's message: a screenshot named `shot`, and the text of each element.
+async fn what_shows(app: &AppSession, shot: &str, selectors: &[&str]) -> Result<String> {
+    app.screenshot(shot).await?;
+    let mut seen = Vec::new();
+    for css in selectors {
+        let text = text_of(app, css).await.unwrap_or_default();
+        seen.push(format!("{css}: {text:?}"));
+    }
+    Ok(seen.join("; "))
+}
+
 /// Takes the portrait from the camera (a frames folder holding a real photograph) and the
 /// fingers still missing from the simulated scanner, through the capture panel, as an
 /// operator does; waits until all ten are accounted for.
@@ -373,11 +384,28 @@ async fn capture_biometrics(app: &AppSession) -> Result<()> {
     .await?;
     app.click("#btn-camera:not([hidden])", Duration::from_secs(10))
         .await?;
-    let preview = eventually("a usable camera frame", Duration::from_secs(20), || async {
+    let preview = match eventually("a usable camera frame", Duration::from_secs(30), || async {
         let t = text_of(app, "#preview-state").await?;
         Ok(t.contains("Ảnh đạt yêu cầu").then_some(t))
     })
-    .await?;
+    .await
+    {
+        Ok(t) => t,
+        Err(e) => {
+            let seen = what_shows(
+                app,
+                "capture-no-usable-frame",
+                &[
+                    "#preview-state",
+                    "#portrait-issues",
+                    "#btn-camera",
+                    "#banner",
+                ],
+            )
+            .await?;
+            return Err(e.context(seen));
+        }
+    };
     ensure!(
         preview.starts_with("Chất lượng khung hình: "),
         "preview reads {preview:?}"
@@ -391,20 +419,18 @@ async fn capture_biometrics(app: &AppSession) -> Result<()> {
         )
         .await
     {
-        app.screenshot("capture-portrait-not-kept").await?;
-        let mut seen = Vec::new();
-        for css in [
-            "#portrait-state",
-            "#preview-state",
-            "#portrait-issues",
-            "#capture-rule",
-        ] {
-            seen.push(format!(
-                "{css}: {:?}",
-                text_of(app, css).await.unwrap_or_default()
-            ));
-        }
-        return Err(e.context(seen.join("; ")));
+        let seen = what_shows(
+            app,
+            "capture-portrait-not-kept",
+            &[
+                "#portrait-state",
+                "#preview-state",
+                "#portrait-issues",
+                "#banner",
+            ],
+        )
+        .await?;
+        return Err(e.context(seen));
     }
     app.click("#btn-capture-all:not([disabled])", Duration::from_secs(10))
         .await?;
