@@ -73,7 +73,8 @@ fn parse_ports(text: &str) -> Option<std::ops::RangeInclusive<u16>> {
         .split_once('-')
         .unwrap_or((text.trim(), text.trim()));
     let (from, to) = (from.trim().parse().ok()?, to.trim().parse().ok()?);
-    (from <= to).then_some(from..=to)
+    // At most SBI's hundred ports: discovery probes each one.
+    (from <= to && to - from < 100 && from > 0).then_some(from..=to)
 }
 
 #[cfg(test)]
@@ -89,6 +90,8 @@ mod tests {
         assert_eq!(ports(" 4501-4510 "), Some(4501..=4510));
         assert_eq!(ports("4510-4501"), None);
         assert_eq!(ports("scanner"), None);
+        assert_eq!(ports("1-65535"), None);
+        assert_eq!(ports("0"), None);
         assert_eq!(ports(""), None);
     }
 

@@ -35,6 +35,8 @@ pub const FINGER_RETRY_BELOW: u8 = 40;
 
 /// Largest frame the kit decodes (a 24-megapixel camera's photo is ~6000 × 4000).
 const MAX_FRAME_SIDE: u32 = 10_000;
+/// Largest side of a finger image (a 500 ppi print is a few hundred pixels).
+const MAX_FINGER_SIDE: u32 = 2_000;
 /// Largest encoded frame accepted, bytes.
 pub const MAX_FRAME_BYTES: usize = 20 * 1024 * 1024;
 
@@ -79,7 +81,15 @@ pub struct FingerResult {
 
 /// A finger position from the app's number.
 pub fn finger_position(n: u8) -> Result<FingerPosition, KitError> {
-    FingerPosition::new(n).ok_or(KitError::NotFound)
+    FingerPosition::new(n).ok_or(KitError::Capture(CaptureRule::UnknownFinger))
+}
+
+/// Removes every image and exception of a draft.
+pub fn drop_all(vault: &Vault, id: ghidanh_bundle::EnrollmentId) -> Result<(), KitError> {
+    for m in vault.all_media(id)? {
+        vault.remove_media(id, m.kind)?;
+    }
+    Ok(())
 }
 
 /// What the age rule asks of a draft as typed so far.
@@ -160,8 +170,17 @@ pub fn keep_finger(
     if parsed.position != expected.get() {
         return Err(KitError::Capture(CaptureRule::WrongFinger));
     }
-    let image = image::load_from_memory_with_format(&parsed.png, image::ImageFormat::Png)
-        .map_err(|_| KitError::Capture(CaptureRule::Unreadable))?
+    // The scanner is outside bytes too: a hostile one must not make the kit allocate gigabytes.
+    let mut reader =
+        image::ImageReader::with_format(std::io::Cursor::new(&parsed.png), image::ImageFormat::Png);
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(MAX_FINGER_SIDE);
+    limits.max_image_height = Some(MAX_FINGER_SIDE);
+    limits.max_alloc = Some(64 * 1024 * 1024);
+    reader.limits(limits);
+    let image = reader
+        .decode()
+        .map_err(|_| KitError::Capture(CaptureRule::NotFingerRecord))?
         .to_luma8();
     let quality = finger_quality(&image);
     let earlier = match vault.media(id, MediaKind::Finger(expected))? {

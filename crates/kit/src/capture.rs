@@ -30,9 +30,11 @@ impl Kit {
     /// its score. A frame that fails a check is refused with what to fix.
     pub fn take_portrait(&self, id: EnrollmentId, frame: &[u8]) -> Result<u8, KitError> {
         let (vault, _) = self.vault()?;
-        self.refuse_under_six(id)?;
-        self.devices
-            .with_pipeline(|p| biometrics::take_portrait(&vault, p, id, frame))
+        self.refuse_under_six(id, ghidanh_record::Field::Face)?;
+        self.devices.with_pipeline(|p| {
+            let _one_at_a_time = self.media_lock();
+            biometrics::take_portrait(&vault, p, id, frame)
+        })
     }
 
     /// Whether a camera is configured for the live preview.
@@ -52,7 +54,7 @@ impl Kit {
 
     /// Takes the portrait from the camera's next frame.
     pub fn take_portrait_from_camera(&self, id: EnrollmentId) -> Result<u8, KitError> {
-        self.refuse_under_six(id)?;
+        self.refuse_under_six(id, ghidanh_record::Field::Face)?;
         let frame = self.devices.frame()?;
         self.take_portrait(id, &frame)
     }
@@ -74,7 +76,7 @@ impl Kit {
     pub fn capture_finger(&self, id: EnrollmentId, position: u8) -> Result<FingerResult, KitError> {
         let (vault, _) = self.vault()?;
         let position = finger_position(position)?;
-        self.refuse_under_six(id)?;
+        self.refuse_under_six(id, ghidanh_record::Field::Fingerprints)?;
         let request = FingerRequest {
             transaction_id: id.to_string(),
             position: position.get(),
@@ -103,7 +105,8 @@ impl Kit {
                 return Err(e);
             }
         };
-        self.check_signer(&captured.device_key)?;
+        // The client verified the signature with the key pinned at discovery.
+        let _one_at_a_time = self.media_lock();
         biometrics::keep_finger(&vault, id, &captured.record, position)
     }
 
@@ -118,8 +121,9 @@ impl Kit {
     ) -> Result<BiometricsSheet, KitError> {
         let (vault, _) = self.vault()?;
         let position = finger_position(position)?;
-        self.refuse_under_six(id)?;
+        self.refuse_under_six(id, ghidanh_record::Field::Fingerprints)?;
         let reason = biometrics::exception_reason(reason, detail)?;
+        let _one_at_a_time = self.media_lock();
         biometrics::except_finger(&vault, id, position, &reason)?;
         self.biometrics(id)
     }
@@ -131,35 +135,26 @@ impl Kit {
         position: u8,
     ) -> Result<BiometricsSheet, KitError> {
         let (vault, _) = self.vault()?;
-        vault.remove_media(id, MediaKind::Finger(finger_position(position)?))?;
+        let position = finger_position(position)?;
+        let _one_at_a_time = self.media_lock();
+        vault.remove_media(id, MediaKind::Finger(position))?;
         self.biometrics(id)
     }
 
     /// Refuses a capture for a child under 6 (no biometrics may be taken), as soon as the
     /// date of birth says so: before the photo is taken, not at finalising.
-    fn refuse_under_six(&self, id: EnrollmentId) -> Result<(), KitError> {
+    fn refuse_under_six(
+        &self,
+        id: EnrollmentId,
+        field: ghidanh_record::Field,
+    ) -> Result<(), KitError> {
         let sheet = self.biometrics(id)?;
         if sheet.requirement == Some(ghidanh_record::BiometricRequirement::None) {
             return Err(KitError::InvalidRecord(vec![
-                ghidanh_record::FieldError::new(
-                    ghidanh_record::Field::Face,
-                    ghidanh_record::Rule::BiometricsUnderSix,
-                ),
+                ghidanh_record::FieldError::new(field, ghidanh_record::Rule::BiometricsUnderSix),
             ]));
         }
         Ok(())
-    }
-
-    /// A print signed by another key than the scanner's at discovery is refused (and the
-    /// scanner looked for again: it may have been swapped).
-    fn check_signer(&self, key: &[u8; 32]) -> Result<(), KitError> {
-        match self.devices.pinned_key() {
-            Some(pinned) if &pinned == key => Ok(()),
-            _ => {
-                self.devices.forget_scanner();
-                Err(KitError::Scanner(SbiError::BadSignature))
-            }
-        }
     }
 }
 

@@ -117,11 +117,6 @@ impl Devices {
         kept().ok_or(KitError::NoScanner)
     }
 
-    /// The key the kit pinned when it found the scanner: a capture signed by another is refused.
-    pub(crate) fn pinned_key(&self) -> Option<[u8; 32]> {
-        lock(&self.scanner).as_ref().map(|(_, info)| info.key)
-    }
-
     /// Forgets the scanner (unplugged): the next capture looks again.
     pub(crate) fn forget_scanner(&self) {
         *lock(&self.scanner) = None;

@@ -129,6 +129,8 @@ pub enum CaptureRule {
     DetailTooLong,
     /// Not one of the reasons the kit knows.
     UnknownReason,
+    /// Not a finger position 1–10.
+    UnknownFinger,
 }
 
 impl CaptureRule {
@@ -144,6 +146,7 @@ impl CaptureRule {
             CaptureRule::DetailRequired => "detailRequired",
             CaptureRule::DetailTooLong => "detailTooLong",
             CaptureRule::UnknownReason => "unknownReason",
+            CaptureRule::UnknownFinger => "unknownFinger",
         }
     }
 
@@ -182,6 +185,10 @@ impl CaptureRule {
             CaptureRule::DetailTooLong => (
                 "Lý do quá dài: tối đa 1024 byte.",
                 "The reason is too long: at most 1024 bytes.",
+            ),
+            CaptureRule::UnknownFinger => (
+                "Không có ngón tay này: chỉ có 10 ngón, từ ngón cái phải đến ngón út trái.",
+                "No such finger: there are ten, from the right thumb to the left little finger.",
             ),
             CaptureRule::UnknownReason => (
                 "Lý do không hợp lệ: chọn cụt/không có ngón, băng bó, không đọc được, hoặc lý do khác.",

@@ -94,6 +94,9 @@ pub struct Kit {
     // resend" must not make two drafts of one record.
     rejected: Mutex<()>,
     pub(crate) devices: crate::devices::Devices,
+    // Serialises what changes a draft's images with finalising: a print stored while
+    // finalise reads them would be reported kept and missing from the bundle.
+    media: Mutex<()>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -143,6 +146,7 @@ impl Kit {
             wiped: AtomicBool::new(false),
             runtime: Some(runtime),
             rejected: Mutex::new(()),
+            media: Mutex::new(()),
         };
         if !kit.config.idle_lock.is_zero() {
             spawn_idle_lock(
@@ -170,6 +174,11 @@ impl Kit {
                 .join()
                 .map_err(|_| KitError::Internal("device task panicked".into()))
         })
+    }
+
+    /// Held while a draft's images change or are sealed.
+    pub(crate) fn media_lock(&self) -> MutexGuard<'_, ()> {
+        lock(&self.media)
     }
 
     /// The operator did something: the idle lock starts counting again. The shell calls this
@@ -558,6 +567,13 @@ impl Kit {
         let device = vault
             .device()?
             .ok_or_else(|| KitError::NotProvisioned("no provisioning file imported".into()))?;
+        let _images_stay = self.media_lock();
+        let requirement = record.biometric_requirement(today());
+        if requirement == ghidanh_record::BiometricRequirement::None && draft.state == S::Draft {
+            // Taken before the date of birth said "under 6": none may be collected, so none
+            // is kept (the panel said so as soon as the date was typed).
+            crate::biometrics::drop_all(&vault, id)?;
+        }
         let now = now_secs();
         let payload = Payload {
             bundle_id: BundleId::new(),
@@ -570,11 +586,7 @@ impl Kit {
             captured_at: now,
             finalised_at: now,
             record: record.to_input(),
-            biometrics: crate::biometrics::sealed(
-                &vault,
-                id,
-                record.biometric_requirement(today()),
-            )?,
+            biometrics: crate::biometrics::sealed(&vault, id, requirement)?,
             // The lists the record was validated against (built in, or installed updates),
             // so the registry can tell.
             reference_versions: reference_versions

@@ -233,29 +233,43 @@ fn portrait_and_ten_fingers_travel_as_iso_records_in_the_sealed_bundle() {
 #[test]
 fn nothing_is_taken_from_a_child_under_six_and_the_child_seals_without() {
     let s = setup(Vec::new());
-    let (id, _) = s
-        .kit
-        .save_draft(None, &young_child("Lê Thị Hoa", 1))
-        .unwrap();
+    // Before the date of birth is typed the kit cannot tell: a finger is recorded.
+    let child = young_child("Lê Thị Hoa", 1);
+    let undated = EnrollmentInput {
+        date_of_birth: String::new(),
+        ..child.clone()
+    };
+    let (id, _) = s.kit.save_draft(None, &undated).unwrap();
+    assert_eq!(s.kit.biometrics(id).unwrap().requirement, None);
+    s.kit.except_finger(id, 1, "missing", "").unwrap();
+    s.kit.save_draft(Some(id), &child).unwrap();
     let sheet = s.kit.biometrics(id).unwrap();
     assert_eq!(
         sheet.requirement,
         Some(ghidanh_kit::BiometricRequirement::None)
     );
+    let under_six = |field: &str| vec![(field.to_owned(), "biometricsUnderSix".to_owned())];
+    let err = s.kit.take_portrait(id, &portrait()).unwrap_err();
+    assert_eq!(rules(&err), under_six("biometrics.face"));
     for err in [
-        s.kit.take_portrait(id, &portrait()).unwrap_err(),
         s.kit.capture_finger(id, 1).unwrap_err(),
-        s.kit.except_finger(id, 1, "missing", "").unwrap_err(),
+        s.kit.except_finger(id, 2, "missing", "").unwrap_err(),
     ] {
-        assert_eq!(
-            rules(&err),
-            [(
-                "biometrics.face".to_owned(),
-                "biometricsUnderSix".to_owned()
-            )]
-        );
+        assert_eq!(rules(&err), under_six("biometrics.fingers"));
     }
-    assert!(s.kit.finalise(id).is_ok());
+    // Finalising drops what was recorded before the date said "under 6", and seals none.
+    let bundle_id = s.kit.finalise(id).unwrap().bundle_id.unwrap();
+    drop(s.kit);
+    let (vault, _) = ghidanh_vault::Vault::unlock(&s.dir.path().join("vault"), "12345678").unwrap();
+    assert!(vault.all_media(id).unwrap().is_empty());
+    let item = vault
+        .due_uploads(i64::MAX)
+        .unwrap()
+        .into_iter()
+        .find(|i| i.bundle_id == bundle_id)
+        .unwrap();
+    let payload = Envelope::parse(&item.bytes).unwrap().open(&s.keys).unwrap();
+    assert_eq!(payload.biometrics, ghidanh_bundle::Biometrics::default());
 }
 
 #[test]

@@ -255,7 +255,15 @@ fn decide(
     };
     // The age rule both ways: nothing under 6; from 6 the portrait and ten fingers, each a
     // print or an exception with its reason.
-    let requirement = record.biometric_requirement(today);
+    // As on the day the kit finalised (a bundle sealed at 5 may arrive after the sixth
+    // birthday), never later than today.
+    let finalised = time::OffsetDateTime::from_unix_timestamp(
+        i64::try_from(payload.finalised_at).unwrap_or(i64::MAX),
+    )
+    .map(|t| t.to_offset(offset!(+7)).date())
+    .unwrap_or(today)
+    .min(today);
+    let requirement = record.biometric_requirement(finalised);
     let taken = payload.biometrics.taken();
     let age_rule = forbidden_biometrics(requirement, &taken)
         .into_iter()

@@ -77,6 +77,8 @@ pub enum AuditAction {
     Read,
     /// A portrait or fingerprint image was stored (subject: enrollment id).
     MediaStored,
+    /// A portrait, print or exception of a draft was removed.
+    MediaRemoved,
     /// The registry confirmed the device registration.
     DeviceRegistered,
     /// The registry revoked the device and the vault destroyed its data.
@@ -116,6 +118,7 @@ impl AuditAction {
             AuditAction::CustodyLost => "custody_lost",
             AuditAction::Read => "read",
             AuditAction::MediaStored => "media_stored",
+            AuditAction::MediaRemoved => "media_removed",
             AuditAction::DeviceRegistered => "device_registered",
             AuditAction::Wiped => "wiped",
             AuditAction::Discarded => "discarded",
@@ -150,6 +153,7 @@ impl AuditAction {
             "custody_lost" => AuditAction::CustodyLost,
             "read" => AuditAction::Read,
             "media_stored" => AuditAction::MediaStored,
+            "media_removed" => AuditAction::MediaRemoved,
             "device_registered" => AuditAction::DeviceRegistered,
             "wiped" => AuditAction::Wiped,
             "discarded" => AuditAction::Discarded,

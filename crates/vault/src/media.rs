@@ -115,7 +115,7 @@ impl Vault {
             params![id.to_string(), k, position],
         )?;
         if removed > 0 {
-            self.audit(&tx, AuditAction::MediaStored, &subject(id, kind))?;
+            self.audit(&tx, AuditAction::MediaRemoved, &subject(id, kind))?;
         }
         tx.commit()?;
         Ok(())

@@ -240,6 +240,28 @@ fn an_adult_without_a_portrait_or_with_fingers_unaccounted_for_is_refused() {
 }
 
 #[test]
+fn a_bundle_sealed_at_five_without_biometrics_is_accepted_after_the_sixth_birthday() {
+    let f = Fixture::new();
+    let now = time::OffsetDateTime::now_utc();
+    // Six years and ten days old today; five when the kit finalised, thirty days ago.
+    let born = now
+        .date()
+        .replace_year(now.year() - 6)
+        .unwrap_or(now.date())
+        - time::Duration::days(10);
+    let mut p = f.payload();
+    p.record.birth_name = "Lê Thị Hoa".into();
+    p.record.date_of_birth = born.to_string();
+    p.record.sex = "female".into();
+    p.record.personal_id = format!("0793{:02}000001", born.year() % 100);
+    p.record.representative.name = "Lê Văn Bình".into();
+    p.record.representative.relationship = "Cha".into();
+    p.biometrics = ghidanh_bundle::Biometrics::default();
+    p.finalised_at = (now - time::Duration::days(30)).unix_timestamp() as u64;
+    assert_eq!(submit(&f, &f.seal(&p)).verdict, Verdict::Accepted);
+}
+
+#[test]
 fn a_biometric_that_claims_to_be_an_iso_record_must_read_as_one() {
     use ghidanh_biometrics::finger::iso19794_4::{CaptureTime, FingerImageRecord};
     use ghidanh_bundle::{FaceFormat, FingerCapture, FingerFormat};

@@ -341,10 +341,11 @@ export function createCapturePanel(opts: CapturePanelOptions): CapturePanel {
 
   fileInput.addEventListener('change', () => {
     const file = fileInput.files?.[0];
+    // Cleared at once: the same file picked again must fire `change` again.
+    fileInput.value = '';
     if (!file) return;
     void withDraft(async (id) => {
       const data = await readFile(file);
-      fileInput.value = '';
       try {
         sheet = await backend.importPortrait(id, data);
         showCheck(null);
