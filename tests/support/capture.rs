@@ -3,14 +3,11 @@
 //! the portrait composed from a real photograph (`make test-images`).
 
 use std::ffi::OsString;
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
+use std::process::Command;
 
-use anyhow::{anyhow, Context, Result};
+use anyhow::{anyhow, Result};
 
-use crate::process::{free_ports, ChildGuard};
+use crate::process::{free_ports, spawn_listening, ChildGuard};
 use crate::registry::ghidanh_binary;
 
 /// A running simulated scanner and a camera folder; both go when this is dropped.
@@ -27,24 +24,8 @@ impl CaptureDevices {
         let [port] = free_ports::<1>()?;
         let mut cmd = Command::new(ghidanh_binary()?);
         cmd.args(["sbi-sim", "--port", &port.to_string()])
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null());
-        let mut sim = ChildGuard::spawn("sbi-sim", cmd, None)?;
-        let out = sim.child_mut().stdout.take().context("sbi-sim stdout")?;
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(out).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
-        let line = rx
-            .recv_timeout(Duration::from_secs(30))
-            .context("sbi-sim printed nothing within 30 s")?;
-        anyhow::ensure!(
-            line.starts_with("listening on "),
-            "unexpected first line from sbi-sim: {line}"
-        );
+            .args(args);
+        let (sim, _) = spawn_listening("sbi-sim", cmd)?;
         let frames = tempfile::tempdir()?;
         let portrait =
             ghidanh_biometrics::testing::plain_backdrop_jpeg().map_err(|e| anyhow!(e))?;

@@ -202,3 +202,30 @@ impl Xvfb {
         self.guard.stop();
     }
 }
+
+/// Spawns a `ghidanh` server (stdout piped, stderr dropped) and waits up to 30 s for its first
+/// line, `listening on URL`; answers the URL. Its stdout is drained afterwards so the server
+/// never blocks on a full pipe.
+pub fn spawn_listening(name: &str, mut cmd: Command) -> Result<(ChildGuard, String)> {
+    cmd.stdout(Stdio::piped()).stderr(Stdio::null());
+    let mut child = ChildGuard::spawn(name, cmd, None)?;
+    let out = child
+        .child_mut()
+        .stdout
+        .take()
+        .with_context(|| format!("{name} stdout"))?;
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(out).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let line = rx
+        .recv_timeout(Duration::from_secs(30))
+        .with_context(|| format!("the {name} printed nothing within 30 s"))?;
+    let url = line
+        .strip_prefix("listening on ")
+        .with_context(|| format!("unexpected first line from the {name}: {line}"))?
+        .to_owned();
+    Ok((child, url))
+}

@@ -1,16 +1,13 @@
 //! The real `ghidanh` registry as a separate process on loopback.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
 
 use anyhow::{bail, ensure, Context, Result};
 use serde_json::Value;
 
 use crate::paths;
-use crate::process::ChildGuard;
+use crate::process::{spawn_listening, ChildGuard};
 
 /// Overrides the path of the `ghidanh` binary.
 pub const ENV_GHIDANH_BIN: &str = "GHIDANH_BIN";
@@ -105,25 +102,8 @@ impl RegistryProcess {
         let mut cmd = Command::new(ghidanh_binary()?);
         cmd.args(["registry", "serve", "--data"])
             .arg(&data.dir)
-            .args(["--listen", listen])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null());
-        let mut child = ChildGuard::spawn("registry", cmd, None)?;
-        let out = child.child_mut().stdout.take().context("registry stdout")?;
-        let (tx, rx) = mpsc::channel();
-        // Keep draining stdout so the server never blocks on a full pipe.
-        std::thread::spawn(move || {
-            for line in BufReader::new(out).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
-        let line = rx
-            .recv_timeout(Duration::from_secs(30))
-            .context("the registry printed nothing within 30 s")?;
-        let url = line
-            .strip_prefix("listening on ")
-            .with_context(|| format!("unexpected first line from the registry: {line}"))?
-            .to_owned();
+            .args(["--listen", listen]);
+        let (child, url) = spawn_listening("registry", cmd)?;
         Ok(RegistryProcess { child, url })
     }
 

@@ -1,15 +1,12 @@
 //! A district relay for the cross-process tests: `ghidanh registry init --mode relay`,
 //! certified by a central registry, and `serve --mode relay` on loopback.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
+use std::process::Command;
 
-use anyhow::{ensure, Context, Result};
+use anyhow::{Context, Result};
 
-use crate::process::ChildGuard;
+use crate::process::{spawn_listening, ChildGuard};
 use crate::registry::{ghidanh, ghidanh_binary, RegistryData};
 
 /// A relay's data folder, certified by the central registry, and its upstream keys file.
@@ -74,21 +71,8 @@ impl RelayProcess {
             .arg(&data.upstream_keys)
             .args(["--forward-initial-ms", "100", "--forward-max-ms", "400"])
             // A `relay import` (another process) holds bundles: forward them within 200 ms.
-            .args(["--forward-poll-ms", "200"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null());
-        let mut child = ChildGuard::spawn("relay", cmd, None)?;
-        let out = child.child_mut().stdout.take().context("relay stdout")?;
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(out).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
-        let line = rx
-            .recv_timeout(Duration::from_secs(30))
-            .context("the relay printed nothing within 30 s")?;
-        ensure!(line.starts_with("listening on "), "relay said {line}");
+            .args(["--forward-poll-ms", "200"]);
+        let (child, _) = spawn_listening("relay", cmd)?;
         Ok(RelayProcess { child })
     }
 

@@ -43,5 +43,5 @@ pub use relay::{
     RELAY_CERT_MAGIC,
 };
 pub use relay_forward::{forward, ForwardConfig};
-pub use serve::{serve, serve_relay, serve_with};
+pub use serve::{serve, serve_relay, serve_with, shutdown_signal};
 pub use uploads::{UploadError, UploadState, CHECKPOINT};

@@ -24,7 +24,8 @@ pub async fn serve_with(
         .map_err(|e| RegistryError::io("serving", "", e))
 }
 
-async fn shutdown_signal() {
+/// Resolves at Ctrl-C or SIGTERM: how every `ghidanh` server is asked to stop.
+pub async fn shutdown_signal() {
     let ctrl_c = async {
         if tokio::signal::ctrl_c().await.is_err() {
             // Without a Ctrl-C handler, wait for SIGTERM alone.

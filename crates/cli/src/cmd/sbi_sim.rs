@@ -54,7 +54,7 @@ impl SbiSimArgs {
             tracing::info!(%addr, key, quality = config.quality.name(), "sbi-sim serving");
             tokio::select! {
                 served = sim::serve(listener, config) => served.context("the simulator failed")?,
-                () = shutdown_signal() => tracing::info!("sbi-sim stopping"),
+                () = ghidanh_registry::shutdown_signal() => tracing::info!("sbi-sim stopping"),
             }
             Ok(ExitCode::SUCCESS)
         })
@@ -68,28 +68,4 @@ fn hex_key(config: &SimConfig) -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            // Without a Ctrl-C handler, wait for SIGTERM alone.
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
-    }
 }
