@@ -148,8 +148,11 @@ impl Kit {
         id: EnrollmentId,
         field: ghidanh_record::Field,
     ) -> Result<(), KitError> {
-        let sheet = self.biometrics(id)?;
-        if sheet.requirement == Some(ghidanh_record::BiometricRequirement::None) {
+        // The draft's date of birth decides; the kept images need not be read for it.
+        let (vault, _) = self.vault()?;
+        let input = vault.enrollment(id)?.input;
+        let requirement = biometrics::requirement_of(&input, crate::kit::today());
+        if requirement == Some(ghidanh_record::BiometricRequirement::None) {
             return Err(KitError::InvalidRecord(vec![
                 ghidanh_record::FieldError::new(field, ghidanh_record::Rule::BiometricsUnderSix),
             ]));
